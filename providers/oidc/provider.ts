@@ -1,0 +1,154 @@
+/**
+ * The generic OpenID Connect provider, on openid-client 6. Keycloak and Google build on it by
+ * passing a claim mapper; the login mechanics are shared.
+ */
+import * as client from 'openid-client'
+import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
+import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
+import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import type { OidcOptions } from './options.js'
+
+export type Claims = Record<string, unknown>
+
+/** Maps verified ID-token claims (and the raw token response) onto an identity. */
+export type ClaimMapper = (claims: Claims, tokens: client.TokenEndpointResponse) => Identity
+
+export interface OidcHooks {
+  type: string
+  displayName: string
+  /** Replaces the default claim mapping. */
+  mapClaims?: (base: Identity, claims: Claims, tokens: client.TokenEndpointResponse) => Identity
+  /** Extra authorization-request parameters. */
+  authParams?: () => Record<string, string>
+}
+
+/** Classifies an openid-client failure: network and 5xx → 502, the rest → a login error. */
+export function classifyOidcError(err: unknown, what: string): Error {
+  if (err instanceof client.AuthorizationResponseError) {
+    return err.error === 'access_denied'
+      ? new AccessDeniedError(`${what}: access_denied`, { cause: err })
+      : new LoginError(`${what}: ${err.error}`, { cause: err })
+  }
+  if (err instanceof client.ResponseBodyError) {
+    return err.status >= 500
+      ? new UpstreamIdpError(`${what}: IdP answered ${err.status}`, { cause: err })
+      : new LoginError(`${what}: ${err.error}`, { cause: err })
+  }
+  const code = (err as { code?: string }).code
+  if (err instanceof TypeError || code === 'OAUTH_TIMEOUT' || (err as Error).name === 'AbortError' ||
+      code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' ||
+      code === 'ECONNREFUSED') {
+    return new UpstreamIdpError(`${what}: ${(err as Error).message}`, { cause: err })
+  }
+  return new LoginError(`${what}: ${(err as Error).message}`, { cause: err })
+}
+
+export function createOidcProvider(id: string, options: OidcOptions, ctx: ProviderContext, hooks: OidcHooks): Provider {
+  let discovered: Promise<client.Configuration> | undefined
+  let discoveredSync: client.Configuration | undefined
+  const timed = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    try {
+      const value = await fn()
+      ctx.metrics.idpRequest(id, operation, 'success', (performance.now() - started) / 1000)
+      return value
+    } catch (err) {
+      ctx.metrics.idpRequest(id, operation, 'error', (performance.now() - started) / 1000)
+      throw err
+    }
+  }
+
+  /** Discovery is retried on the next call after a failure, so a late IdP does not need a restart. */
+  const configuration = (): Promise<client.Configuration> => {
+    discovered ??= timed('discovery', () =>
+      client.discovery(new URL(options.issuer), options.clientId, options.clientSecret, undefined, {
+        timeout: options.timeoutSeconds,
+        execute: options.allowInsecureRequests ? [client.allowInsecureRequests] : [],
+      }),
+    ).then(
+      (config) => {
+        client.enableNonRepudiationChecks(config)
+        discoveredSync = config
+        return config
+      },
+      (err) => {
+        discovered = undefined
+        throw new UpstreamIdpError(`discovery of ${options.issuer} failed: ${(err as Error).message}`, { cause: err })
+      },
+    )
+    return discovered
+  }
+
+  const baseIdentity = (claims: Claims): Identity => {
+    const verified = claims.email_verified
+    const emailOk = verified === true || verified === 'true' || (verified === undefined && !options.requireEmailVerified)
+    const email = emailOk ? normaliseEmail(claimAt(claims, options.emailClaim)) : undefined
+    const user = claimAt(claims, options.userClaim)
+    return {
+      subject: String(claims.sub),
+      user: typeof user === 'string' && user ? user : String(claims.sub),
+      email,
+      preferredUsername: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
+      groups: claimList(claimAt(claims, options.groupsClaim)),
+      roles: [],
+      provider: id,
+      expiresAt: typeof claims.exp === 'number' ? claims.exp : Math.floor(Date.now() / 1000) + 300,
+    }
+  }
+
+  return {
+    id,
+    type: hooks.type,
+    displayName: hooks.displayName,
+    async ready() {
+      await configuration()
+    },
+    async authorizationUrl(input: LoginInput) {
+      const config = await configuration()
+      return client.buildAuthorizationUrl(config, {
+        redirect_uri: input.redirectUri,
+        scope: options.scopes.join(' '),
+        state: input.state,
+        nonce: input.nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(input.codeVerifier),
+        code_challenge_method: 'S256',
+        ...options.extraAuthParams,
+        ...hooks.authParams?.(),
+      })
+    },
+    async callback(input: CallbackInput): Promise<LoginResult> {
+      const config = await configuration()
+      let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+      try {
+        tokens = await timed('token', () =>
+          client.authorizationCodeGrant(config, input.callbackUrl, {
+            pkceCodeVerifier: input.codeVerifier,
+            expectedState: input.state,
+            expectedNonce: input.nonce,
+            idTokenExpected: true,
+          }),
+        )
+      } catch (err) {
+        throw classifyOidcError(err, `${id} code exchange`)
+      }
+      const claims = tokens.claims() as Claims | undefined
+      if (!claims) throw new LoginError(`${id}: no ID token in the token response`)
+      const base = baseIdentity(claims)
+      const identity = hooks.mapClaims ? hooks.mapClaims(base, claims, tokens) : base
+      return {
+        identity,
+        idToken: tokens.id_token,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+      }
+    },
+    endSessionUrl(idToken, postLogoutRedirectUri) {
+      // Only reachable after a login, so discovery has completed; never block sign-out on it.
+      const config = discoveredSync
+      if (!config || !config.serverMetadata().end_session_endpoint) return undefined
+      const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri }
+      if (idToken) params.id_token_hint = idToken
+      return client.buildEndSessionUrl(config, params)
+    },
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Reads, interpolates and validates the configuration once, reporting every problem with its key
+ * path, then deep-freezes the result. Nothing else in Gatehouse reads the file or the environment.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { isIP } from 'node:net'
+import { parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import type { ProviderDefinition } from '../plugin.js'
+import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
+import { parseDuration } from './duration.js'
+import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
+
+export interface ProviderConfig {
+  id: string
+  type: string
+  displayName: string
+  authorization?: AuthorizationConfig
+  definition: ProviderDefinition<unknown>
+  options: unknown
+}
+
+export interface Config {
+  server: {
+    host: string
+    port: number
+    publicUrl: URL
+    trustedProxies: readonly string[]
+    keepAliveTimeoutMs: number
+    workers: number
+  }
+  cookie: {
+    name: string
+    /** The first key encrypts; all decrypt. */
+    keys: readonly Buffer[]
+    domains: readonly string[]
+    secure: boolean
+    sameSite: 'lax' | 'strict' | 'none'
+    expireSeconds: number
+    csrfExpireSeconds: number
+  }
+  redirect: { allowedDomains: readonly string[] }
+  providers: readonly ProviderConfig[]
+  authorization: AuthorizationConfig
+  headers: RawConfig['headers']
+  cache: { maxEntries: number; maxTtlSeconds: number }
+  upstream?: URL
+  metrics: { host: string; port: number } | undefined
+  logging: RawConfig['logging']
+  /** Where the file was read from, for reloads. */
+  source?: string
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+
+/** Replaces `${VAR}` / `${VAR:-default}` inside string values; unknown variables are problems. */
+function interpolate(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name]
+      if (v !== undefined && v !== '') return v
+      if (fallback !== undefined) return fallback
+      problems.push(`${path || '(root)'}: environment variable ${name} is not set`)
+      return ''
+    })
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, problems))
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, path ? `${path}.${k}` : k, env, problems)
+    return out
+  }
+  return value
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  )
+}
+
+function zodProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path)
+    if (issue.code === 'unrecognized_keys') {
+      return `${path ? path + ': ' : ''}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    }
+    return `${path || '(root)'}: ${issue.message}`
+  })
+}
+
+/** Decodes a 32-byte secret written as base64 or base64url; undefined when it is anything else. */
+export function decodeSecret(secret: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(secret)) return undefined
+  const bytes = Buffer.from(secret.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+  return bytes.length === 32 ? bytes : undefined
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':')
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
+  return { host: host || '0.0.0.0', port: Number(listen.slice(i + 1)) }
+}
+
+function checkCidr(cidr: string): boolean {
+  const [addr, bits, extra] = cidr.split('/')
+  if (extra !== undefined || !addr) return false
+  const family = isIP(addr)
+  if (!family) return false
+  if (bits === undefined) return true
+  const n = Number(bits)
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128)
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !Buffer.isBuffer(value) && !(value instanceof URL)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv
+  /** Folder against which plugin paths resolve (default: the config file's folder or cwd). */
+  baseDir?: string
+  registry?: Registry
+}
+
+/** Validates an already-parsed config object. Throws ConfigError listing every problem. */
+export async function buildConfig(input: unknown, options: LoadOptions = {}): Promise<Config> {
+  const problems: string[] = []
+  const env = options.env ?? process.env
+  const interpolated = interpolate(input ?? {}, '', env, problems)
+  const parsed = configSchema.safeParse(interpolated)
+  if (!parsed.success) problems.push(...zodProblems(parsed.error))
+  const raw = parsed.success ? parsed.data : undefined
+
+  // Cross-field checks need a parsed config; a partially invalid one still gets them where possible.
+  const keys: Buffer[] = []
+  if (raw) {
+    const current = decodeSecret(raw.cookie.secret)
+    if (!current) problems.push('cookie.secret: must be 32 random bytes, base64 or base64url encoded (openssl rand -base64 32)')
+    else keys.push(current)
+    raw.cookie.previousSecrets.forEach((s, i) => {
+      const k = decodeSecret(s)
+      if (!k) problems.push(`cookie.previousSecrets[${i}]: must be 32 random bytes, base64 or base64url encoded`)
+      else keys.push(k)
+    })
+    raw.server.trustedProxies.forEach((c, i) => {
+      if (!checkCidr(c)) problems.push(`server.trustedProxies[${i}]: "${c}" is not an IP address or CIDR range`)
+    })
+    const publicUrl = new URL(raw.server.publicUrl)
+    if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
+      problems.push('server.publicUrl: must be an origin without path, query or fragment')
+    }
+    if (raw.cookie.sameSite === 'none' && (raw.cookie.secure === false || publicUrl.protocol === 'http:')) {
+      problems.push('cookie.sameSite: "none" requires secure cookies (an https publicUrl)')
+    }
+    raw.cookie.domains.forEach((d, i) => {
+      const host = publicUrl.hostname
+      const bare = d.replace(/^\./, '').toLowerCase()
+      if (!/^[a-z0-9.-]+$/i.test(bare)) problems.push(`cookie.domains[${i}]: "${d}" is not a domain`)
+      else if (host !== bare && !host.endsWith('.' + bare)) {
+        problems.push(`cookie.domains[${i}]: "${d}" does not cover the publicUrl host ${host}`)
+      }
+    })
+  }
+
+  const providers: ProviderConfig[] = []
+  if (raw) {
+    const registry = options.registry ?? createRegistry(BUILTIN_PROVIDERS)
+    const seen = new Set<string>()
+    for (const [i, entry] of raw.providers.entries()) {
+      const at = `providers[${i}]`
+      if (seen.has(entry.id)) problems.push(`${at}.id: duplicate provider id "${entry.id}"`)
+      seen.add(entry.id)
+      const definition = await resolveDefinition(registry, entry.type, options.baseDir ?? process.cwd())
+      if (typeof definition === 'string') {
+        problems.push(`${at}.type: ${definition}`)
+        continue
+      }
+      const { id, type, displayName, authorization, ...rest } = entry
+      const result = definition.parseOptions(rest)
+      if (!result.ok) {
+        problems.push(...result.errors.map((e) => `${at}.${e}`))
+        continue
+      }
+      providers.push({
+        id,
+        type,
+        displayName: displayName ?? definition.displayName,
+        authorization,
+        definition,
+        options: result.options,
+      })
+    }
+  }
+
+  if (problems.length > 0 || !raw) throw new ConfigError(problems)
+
+  const publicUrl = new URL(raw.server.publicUrl)
+  const config: Config = {
+    server: {
+      ...splitListen(raw.server.listen),
+      publicUrl,
+      trustedProxies: raw.server.trustedProxies,
+      keepAliveTimeoutMs: parseDuration(raw.server.keepAliveTimeout)! * 1000,
+      workers: raw.server.workers,
+    },
+    cookie: {
+      name: raw.cookie.name,
+      keys,
+      domains: raw.cookie.domains.map((d) => d.toLowerCase()),
+      secure: raw.cookie.secure ?? publicUrl.protocol === 'https:',
+      sameSite: raw.cookie.sameSite,
+      expireSeconds: parseDuration(raw.cookie.expire)!,
+      csrfExpireSeconds: parseDuration(raw.cookie.csrfExpire)!,
+    },
+    redirect: { allowedDomains: raw.redirect.allowedDomains.map((d) => d.toLowerCase()) },
+    providers,
+    authorization: raw.authorization,
+    headers: raw.headers,
+    cache: { maxEntries: raw.cache.maxEntries, maxTtlSeconds: parseDuration(raw.cache.maxTtl)! },
+    upstream: raw.upstream ? new URL(raw.upstream) : undefined,
+    metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,
+    logging: raw.logging,
+  }
+  return deepFreeze(config)
+}
+
+/** Reads a YAML file and validates it; YAML syntax errors are reported as problems too. */
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Config> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`])
+  }
+  const doc = parseDocument(text, { prettyErrors: true })
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${file}: YAML ${e.message.split('\n')[0]}`))
+  }
+  const config = await buildConfig(doc.toJS(), { baseDir: dirname(resolve(file)), ...options })
+  return Object.freeze({ ...config, source: resolve(file) })
+}

@@ -1,0 +1,135 @@
+/**
+ * The configuration file's shape. Each option carries its default and its documentation here;
+ * README's configuration reference mirrors this file.
+ */
+import { z } from 'zod'
+import { parseDuration } from './duration.js'
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => parseDuration(v) !== undefined, 'must be a duration such as "15m" or "168h"')
+
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be "host:port", e.g. "0.0.0.0:4180"')
+
+const httpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}, 'must be an absolute http(s) URL')
+
+const stringList = z.array(z.string().min(1)).default([])
+
+/** Allow-lists; every non-empty list must be satisfied (lists are ANDed, entries within ORed). */
+export const authorizationSchema = z
+  .object({
+    /** Verified email domains (`example.com`); `*` allows any verified email. */
+    emailDomains: stringList,
+    /** Exact verified email addresses; matching one satisfies the email check like a domain does. */
+    emails: stringList,
+    /** Any one of these groups is required. */
+    groups: stringList,
+    /** Any one of these roles (Keycloak realm role, or `client:role`) is required. */
+    roles: stringList,
+  })
+  .strict()
+  .default({ emailDomains: [], emails: [], groups: [], roles: [] })
+
+export const providerEntrySchema = z
+  .object({
+    /** Unique id, used in `/oauth2/start?provider=<id>` and metrics labels. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must match [a-z0-9][a-z0-9_-]{0,31}'),
+    /** A built-in type (keycloak, oidc, google, github), an npm package or `./path/to/plugin.js`. */
+    type: z.string().min(1),
+    /** Button label on the sign-in page. */
+    displayName: z.string().min(1).optional(),
+    /** Extra allow-lists for users who logged in through this provider (ANDed with the global ones). */
+    authorization: authorizationSchema.optional(),
+  })
+  .passthrough()
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        /** Address of the main listener. */
+        listen: listen.default('0.0.0.0:4180'),
+        /** The URL browsers use to reach Gatehouse; every Location and the callback derive from it. */
+        publicUrl: httpUrl,
+        /**
+         * Peers whose X-Forwarded-* / X-Original-* headers are believed. Default: loopback only.
+         * Requests from other peers are judged as they arrive, never by forwarded headers.
+         */
+        trustedProxies: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
+        /** Node's keep-alive timeout; keep it above the proxy's idle timeout. */
+        keepAliveTimeout: duration('65s'),
+        /** Worker processes (node:cluster); 1 = single process, 0 = one per CPU. */
+        workers: z.number().int().min(0).max(256).default(1),
+      })
+      .strict(),
+    cookie: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a plain cookie token').default('_gatehouse'),
+        /** 32 random bytes, base64 or base64url (`openssl rand -base64 32`). */
+        secret: z.string(),
+        /** Old secrets that still decrypt, for rotation without logging everyone out. */
+        previousSecrets: z.array(z.string()).default([]),
+        /** Cookie domains (`.example.com`); empty = host-only cookie on the public URL's host. */
+        domains: z.array(z.string()).default([]),
+        /** Defaults to true unless publicUrl is http. */
+        secure: z.boolean().optional(),
+        sameSite: z.enum(['lax', 'strict', 'none']).default('lax'),
+        /** Absolute session lifetime. */
+        expire: duration('168h'),
+        /** Lifetime of a login flow's state cookie. */
+        csrfExpire: duration('15m'),
+      })
+      .strict(),
+    redirect: z
+      .object({
+        /** Hosts `rd` may point to: `example.com` exact, `.example.com` apex and subdomains, `host:*` any port. */
+        allowedDomains: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ allowedDomains: [] }),
+    providers: z.array(providerEntrySchema).min(1, 'at least one provider is required'),
+    authorization: authorizationSchema,
+    headers: z
+      .object({
+        /** Also send X-Auth-Request-Access-Token on allow. */
+        passAccessToken: z.boolean().default(false),
+        /** Also send `Authorization: Bearer <access token>` on allow. */
+        passAuthorization: z.boolean().default(false),
+      })
+      .strict()
+      .default({ passAccessToken: false, passAuthorization: false }),
+    cache: z
+      .object({
+        /** Upper bound on cached sessions and verified tokens (each). */
+        maxEntries: z.number().int().min(1).default(100_000),
+        /** Upper bound on any cache entry's life (never beyond the token's or session's own expiry). */
+        maxTtl: duration('5m'),
+      })
+      .strict()
+      .default({ maxEntries: 100_000, maxTtl: '5m' }),
+    /** Reverse-proxy mode: everything but Gatehouse's own paths goes here after the decision. */
+    upstream: httpUrl.optional(),
+    metrics: z
+      .object({ listen: listen.optional() })
+      .strict()
+      .default({}),
+    logging: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict()
+
+export type RawConfig = z.infer<typeof configSchema>
+export type AuthorizationConfig = z.infer<typeof authorizationSchema>

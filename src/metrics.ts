@@ -1,0 +1,137 @@
+/**
+ * Every Prometheus metric Gatehouse exports, in one place. Labels are bounded: endpoint names,
+ * results, provider ids from config, cache names. Never paths, hosts, users or tokens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
+export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
+export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
+export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
+
+export interface Metrics {
+  readonly registry: Registry
+  decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number): void
+  cacheEvent(cache: string, event: CacheEvent): void
+  cacheEntries(cache: string, entries: () => number): void
+  idpRequest(provider: string, operation: string, result: string, seconds: number): void
+  login(provider: string, result: string): void
+  jwksRefresh(provider: string, result: string): void
+  configReload(result: 'success' | 'failure'): void
+}
+
+/** Buckets tuned for a sub-millisecond hot path with a long tail to IdP calls. */
+const DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1]
+const IDP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry()
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+
+  const decisions = new Counter({
+    name: 'gatehouse_decisions_total',
+    help: 'Access decisions by endpoint, result and credential method.',
+    labelNames: ['endpoint', 'result', 'method'] as const,
+    registers: [registry],
+  })
+  const decisionDuration = new Histogram({
+    name: 'gatehouse_decision_duration_seconds',
+    help: 'Time to reach an access decision.',
+    labelNames: ['endpoint'] as const,
+    buckets: DECISION_BUCKETS,
+    registers: [registry],
+  })
+  const cacheEvents = new Counter({
+    name: 'gatehouse_token_cache_events_total',
+    help: 'Verified-token and session cache events.',
+    labelNames: ['cache', 'event'] as const,
+    registers: [registry],
+  })
+  const cacheSizes = new Map<string, () => number>()
+  new Gauge({
+    name: 'gatehouse_token_cache_entries',
+    help: 'Entries currently held in each cache.',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const [cache, size] of cacheSizes) this.set({ cache }, size())
+    },
+  })
+  const idpRequests = new Counter({
+    name: 'gatehouse_idp_requests_total',
+    help: 'Requests to identity providers by operation and result.',
+    labelNames: ['provider', 'operation', 'result'] as const,
+    registers: [registry],
+  })
+  const idpDuration = new Histogram({
+    name: 'gatehouse_idp_request_duration_seconds',
+    help: 'Duration of requests to identity providers.',
+    labelNames: ['provider', 'operation'] as const,
+    buckets: IDP_BUCKETS,
+    registers: [registry],
+  })
+  const logins = new Counter({
+    name: 'gatehouse_logins_total',
+    help: 'Completed login attempts by provider and result.',
+    labelNames: ['provider', 'result'] as const,
+    registers: [registry],
+  })
+  const jwksRefresh = new Counter({
+    name: 'gatehouse_jwks_refresh_total',
+    help: 'JWKS fetches by provider and result.',
+    labelNames: ['provider', 'result'] as const,
+    registers: [registry],
+  })
+  const reloads = new Counter({
+    name: 'gatehouse_config_reloads_total',
+    help: 'Configuration reloads by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  })
+
+  // Pre-bound children keep label hashing off the hot path.
+  const boundDecisions = new Map<string, { count: Counter<string>; hist: Histogram<string> }>()
+  const boundCache = new Map<string, Counter<string>>()
+
+  return {
+    registry,
+    decision(endpoint, result, method, seconds) {
+      const key = endpoint + result + method
+      let bound = boundDecisions.get(key)
+      if (!bound) {
+        bound = {
+          count: decisions.labels(endpoint, result, method) as unknown as Counter<string>,
+          hist: decisionDuration.labels(endpoint) as unknown as Histogram<string>,
+        }
+        boundDecisions.set(key, bound)
+      }
+      bound.count.inc()
+      bound.hist.observe(seconds)
+    },
+    cacheEvent(cache, event) {
+      const key = cache + event
+      let bound = boundCache.get(key)
+      if (!bound) {
+        bound = cacheEvents.labels(cache, event) as unknown as Counter<string>
+        boundCache.set(key, bound)
+      }
+      bound.inc()
+    },
+    cacheEntries(cache, entries) {
+      cacheSizes.set(cache, entries)
+    },
+    idpRequest(provider, operation, result, seconds) {
+      idpRequests.labels(provider, operation, result).inc()
+      idpDuration.labels(provider, operation).observe(seconds)
+    },
+    login(provider, result) {
+      logins.labels(provider, result).inc()
+    },
+    jwksRefresh(provider, result) {
+      jwksRefresh.labels(provider, result).inc()
+    },
+    configReload(result) {
+      reloads.labels(result).inc()
+    },
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The identity-provider plugin contract. Built-in providers (`providers/*`) and third-party
+ * plugins implement exactly this; see `providers/README.md` for the prose version.
+ */
+import type { Logger } from 'pino'
+import type { Metrics } from './metrics.js'
+
+/** Who a request belongs to, as the IdP stated it. Emails are verified and lower-case. */
+export interface Identity {
+  /** Stable id: the OIDC `sub`, or GitHub's numeric id. */
+  subject: string
+  /** Sent as X-Auth-Request-User. */
+  user: string
+  /** Only present when the IdP says it is verified. */
+  email?: string
+  preferredUsername?: string
+  /** Group names (no commas). Keycloak realm roles are listed in `roles`, not here. */
+  groups: string[]
+  /** Realm roles and `client:role` client roles (Keycloak), empty elsewhere. */
+  roles: string[]
+  /** The provider id (config `providers[].id`) that vouched for this identity. */
+  provider: string
+  /** Epoch seconds after which the identity must not be trusted; caps every cache TTL. */
+  expiresAt: number
+}
+
+/** What a provider hands back after a successful login. */
+export interface LoginResult {
+  identity: Identity
+  /** Kept in the session for RP-initiated logout (`id_token_hint`). */
+  idToken?: string
+  accessToken?: string
+  refreshToken?: string
+}
+
+/** The per-flow values a provider needs to build the authorization URL. */
+export interface LoginInput {
+  redirectUri: string
+  state: string
+  nonce: string
+  codeVerifier: string
+}
+
+/** The callback as received, plus the flow values kept in the state cookie. */
+export interface CallbackInput {
+  /** The configured public callback URL with the received query string. */
+  callbackUrl: URL
+  redirectUri: string
+  state: string
+  nonce: string
+  codeVerifier: string
+}
+
+/** Returned by `verifyBearer` when a token is not this provider's to judge. */
+export const NotResponsible: unique symbol = Symbol('NotResponsible')
+
+export interface Provider {
+  /** The configured id, e.g. `corp`. */
+  readonly id: string
+  /** The plugin type, e.g. `keycloak`. */
+  readonly type: string
+  /** Shown on the sign-in page. */
+  readonly displayName: string
+  /** Resolves once discovery etc. succeeded; `/ready` reports false until then. */
+  ready(): Promise<void>
+  authorizationUrl(input: LoginInput): Promise<URL>
+  callback(input: CallbackInput): Promise<LoginResult>
+  refresh?(refreshToken: string): Promise<LoginResult>
+  verifyBearer?(token: string): Promise<Identity | typeof NotResponsible>
+  endSessionUrl?(idToken: string | undefined, postLogoutRedirectUri: string): URL | undefined
+  verifyLogoutToken?(jwt: string): Promise<{ sub?: string; sid?: string }>
+}
+
+/** Services the core lends to every provider. */
+export interface ProviderContext {
+  logger: Logger
+  metrics: Metrics
+  /** Test hook: lets providers talk to plain-http issuers. Never set in production configs. */
+  allowInsecureRequests: boolean
+  /** The absolute URL of `/oauth2/callback`. */
+  callbackUrl: string
+  /** Seconds of clock skew tolerated on token lifetimes. */
+  clockSkewSeconds: number
+}
+
+export type ParseResult<O> = { ok: true; options: O } | { ok: false; errors: string[] }
+
+/**
+ * A provider plugin. `parseOptions` receives the provider's config entry (minus `id`/`type`
+ * handling done by the core) and reports problems as `key: message` strings, the key relative to
+ * the entry; the core prefixes `providers[i].`.
+ */
+export interface ProviderDefinition<O = unknown> {
+  /** The `type` users write in config. */
+  type: string
+  kind: 'oidc' | 'oauth2'
+  /** Default button label when the config gives none. */
+  displayName: string
+  parseOptions(raw: Record<string, unknown>): ParseResult<O>
+  create(id: string, options: O, ctx: ProviderContext): Provider
+}
+
+export const defineProvider = <O>(definition: ProviderDefinition<O>): ProviderDefinition<O> =>
+  definition
