@@ -1,0 +1,112 @@
+/**
+ * The verified-credential cache shared by cookie sessions and bearer tokens: lru-cache keyed by
+ * SHA-256 of the credential, TTL = min(configured max, the credential's remaining life), so an
+ * entry never outlives its token. Concurrent misses for one key share a single verification;
+ * failures are remembered only briefly and in a small, separate cache.
+ */
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { Metrics } from '../metrics.js'
+
+export interface Verified<T> {
+  value: T
+  /** Epoch seconds. */
+  expiresAt: number
+}
+
+export interface CredentialCache<T> {
+  /** Synchronous hit or undefined; the hot path tries this before anything async. */
+  peek(key: string): T | undefined
+  /**
+   * Returns the cached value or runs `verify` once per key, however many callers wait.
+   * `verify` resolves to undefined for an invalid credential (remembered for `negativeTtlMs`).
+   */
+  resolve(key: string, verify: () => Promise<Verified<T> | undefined>): Promise<T | undefined>
+  set(key: string, verified: Verified<T>): void
+  delete(key: string): void
+  readonly size: number
+}
+
+export const hashCredential = (credential: string): string =>
+  createHash('sha256').update(credential).digest('base64url')
+
+export interface CacheOptions {
+  name: string
+  maxEntries: number
+  maxTtlSeconds: number
+  metrics: Metrics
+  /** How long an invalid credential is remembered; 0 disables the negative cache. */
+  negativeTtlMs?: number
+  now?: () => number
+}
+
+export function createCredentialCache<T extends {}>(options: CacheOptions): CredentialCache<T> {
+  const { name, metrics } = options
+  const now = options.now ?? Date.now
+  const positive = new LRUCache<string, T>({
+    max: options.maxEntries,
+    ttlAutopurge: false,
+    allowStale: false,
+    ttlResolution: 1,
+    perf: { now },
+    dispose: (_v, _k, reason) => {
+      if (reason === 'evict') metrics.cacheEvent(name, 'evict')
+    },
+  })
+  const negativeTtl = options.negativeTtlMs ?? 5000
+  const negative = new LRUCache<string, true>({ max: Math.min(10_000, options.maxEntries), ttl: Math.max(negativeTtl, 1), perf: { now } })
+  const inflight = new Map<string, Promise<T | undefined>>()
+  metrics.cacheEntries(name, () => positive.size)
+
+  const set = (key: string, verified: Verified<T>) => {
+    const ttlMs = Math.min(options.maxTtlSeconds * 1000, verified.expiresAt * 1000 - now())
+    if (ttlMs > 0) positive.set(key, verified.value, { ttl: ttlMs })
+  }
+
+  return {
+    peek(key) {
+      const hit = positive.get(key)
+      if (hit !== undefined) metrics.cacheEvent(name, 'hit')
+      return hit
+    },
+    async resolve(key, verify) {
+      const hit = positive.get(key)
+      if (hit !== undefined) {
+        metrics.cacheEvent(name, 'hit')
+        return hit
+      }
+      if (negativeTtl > 0 && negative.has(key)) {
+        metrics.cacheEvent(name, 'negative_hit')
+        return undefined
+      }
+      const pending = inflight.get(key)
+      if (pending) {
+        metrics.cacheEvent(name, 'coalesced')
+        return pending
+      }
+      metrics.cacheEvent(name, 'miss')
+      const run = (async () => {
+        try {
+          const verified = await verify()
+          if (verified && verified.expiresAt * 1000 > now()) {
+            set(key, verified)
+            return verified.value
+          }
+          if (negativeTtl > 0) negative.set(key, true)
+          return undefined
+        } finally {
+          inflight.delete(key)
+        }
+      })()
+      inflight.set(key, run)
+      return run
+    },
+    set,
+    delete(key) {
+      positive.delete(key)
+    },
+    get size() {
+      return positive.size
+    },
+  }
+}

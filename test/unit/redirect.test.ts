@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from '@jest/globals'
+import { createRedirectValidator } from '../../src/request/redirect.js'
+
+const corpusFile = new URL('../../../shared/testdata/open-redirects.txt', import.meta.url)
+
+/** Decode once, as the query parser would; `%a0` lines defeat decodeURIComponent, so go byte-wise. */
+function decodeOnce(line: string): string {
+  try {
+    return decodeURIComponent(line)
+  } catch {
+    return Buffer.from(line.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('latin1')
+  }
+}
+
+describe('redirect validator', () => {
+  const publicUrl = new URL('https://auth.example.com')
+  const validate = createRedirectValidator(['www.whitelisteddomain.tld'], publicUrl)
+
+  const lines = readFileSync(corpusFile, 'utf8').split('\n')
+  if (lines.at(-1) === '') lines.pop()
+
+  it('reads the whole corpus', () => {
+    expect(lines).toHaveLength(559)
+  })
+
+  it.each(lines.map((l, i) => [i + 1, l]))('rejects corpus line %i: %s', (_n, line) => {
+    expect(validate(decodeOnce(line as string))).toBeUndefined()
+  })
+
+  it.each([
+    ['/', 'https://auth.example.com/'],
+    ['/path?x=1#frag', 'https://auth.example.com/path?x=1#frag'],
+    ['https://www.whitelisteddomain.tld/x?y=1', 'https://www.whitelisteddomain.tld/x?y=1'],
+    ['https://auth.example.com/a', 'https://auth.example.com/a'],
+  ])('accepts %s', (input, expected) => {
+    expect(validate(input)).toBe(expected)
+  })
+
+  describe('domain rules', () => {
+    const v = createRedirectValidator(['.example.com', 'ports.test:8443', 'any.test:*'], publicUrl)
+    it.each([
+      ['https://example.com/', true],
+      ['https://a.example.com/x', true],
+      ['https://a.b.example.com/x', true],
+      ['https://badexample.com/', false],
+      ['https://example.com.evil.net/', false],
+      ['https://a.example.com:8443/', false],
+      ['https://ports.test:8443/', true],
+      ['https://ports.test/', false],
+      ['https://ports.test:9443/', false],
+      ['http://any.test:1234/', true],
+      ['https://user:pw@a.example.com/', false],
+      ['javascript:alert(1)', false],
+      ['data:text/html,x', false],
+      ['https:evil.com', false],
+      ['evil.com', false],
+      ['', false],
+      [undefined, false],
+    ])('%s → %s', (input, ok) => {
+      expect(v(input as string | undefined) !== undefined).toBe(ok)
+    })
+  })
+})
