@@ -1,0 +1,43 @@
+/**
+ * Maps thrown errors onto answers. Clients get the error's public message, a stable code and a
+ * request id; the log gets the cause. Nothing from a stack or an IdP body reaches the client.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Context, Next } from 'koa'
+import type { Logger } from 'pino'
+import { GatehouseError } from '../errors.js'
+import { sendMessage } from './respond.js'
+
+const TITLES: Record<number, string> = {
+  400: 'Sign-in failed',
+  403: 'Access denied',
+  404: 'Not found',
+  502: 'Identity provider unavailable',
+  500: 'Something went wrong',
+}
+
+export function errorHandler(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next()
+    } catch (err) {
+      const requestId = randomUUID()
+      const known = err instanceof GatehouseError
+      const status = known ? err.status : 500
+      const code = known ? err.code : 'INTERNAL'
+      const cause = (err as { cause?: Error }).cause
+      logger[status >= 500 ? 'error' : 'warn'](
+        { requestId, code, status, path: ctx.path, err: { message: (err as Error).message, cause: cause?.message } },
+        'request failed',
+      )
+      // Keep cookies set before the failure (e.g. the cleared state cookie); drop the rest.
+      const cookies = ctx.response.get('set-cookie')
+      ctx.res.getHeaderNames().forEach((h) => ctx.remove(h))
+      if (cookies) ctx.set('Set-Cookie', cookies as unknown as string[])
+      ctx.set('Cache-Control', 'no-store')
+      ctx.set('X-Request-Id', requestId)
+      const message = known ? err.publicMessage : 'Something went wrong.'
+      sendMessage(ctx, status, code, TITLES[status] ?? 'Error', message, requestId)
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Everything built from one config version: providers, cookie codecs, compiled checks. A reload
+ * builds a new Runtime and swaps it in one assignment; requests keep the one they started with.
+ * Caches and metrics outlive runtimes (they are passed in).
+ */
+import type { Logger } from 'pino'
+import type { Config } from './config/load.js'
+import type { Metrics } from './metrics.js'
+import type { Provider } from './plugin.js'
+import { allOf, compileRequirement, type Check } from './access/authorize.js'
+import { createQueryChecks } from './access/query-cache.js'
+import { createRedirectValidator, type RedirectValidator } from './request/redirect.js'
+import { createTrustedProxyCheck, type PeerCheck } from './request/trusted-proxies.js'
+import { createSessionCookies, type ActiveSession, type SessionCookies } from './session/session.js'
+import { createStateCookies, type StateCookies } from './session/state.js'
+import type { CredentialCache } from './tokens/cache.js'
+
+export interface Runtime {
+  config: Config
+  providers: ReadonlyMap<string, Provider>
+  /** Config + provider authorization, per provider id. */
+  loginChecks: ReadonlyMap<string, Check>
+  queryChecks: (querystring: string) => Check
+  sessions: SessionCookies
+  states: StateCookies
+  validateRedirect: RedirectValidator
+  isTrustedPeer: PeerCheck
+  callbackUrl: string
+  /** `http` or `https`, for forwarded URLs that lack a scheme. */
+  defaultScheme: string
+}
+
+export interface SharedServices {
+  logger: Logger
+  metrics: Metrics
+  sessionCache: CredentialCache<ActiveSession>
+}
+
+export function createRuntime(config: Config, shared: SharedServices): Runtime {
+  const callbackUrl = new URL('/oauth2/callback', config.server.publicUrl).href
+  const providers = new Map<string, Provider>()
+  const global = compileRequirement(config.authorization)
+  const loginChecks = new Map<string, Check>()
+  for (const p of config.providers) {
+    providers.set(
+      p.id,
+      p.definition.create(p.id, p.options, {
+        logger: shared.logger.child({ provider: p.id }),
+        metrics: shared.metrics,
+        allowInsecureRequests: false,
+        callbackUrl,
+        clockSkewSeconds: 30,
+      }),
+    )
+    loginChecks.set(p.id, allOf([global, compileRequirement(p.authorization)]))
+  }
+  return {
+    config,
+    providers,
+    loginChecks,
+    queryChecks: createQueryChecks(),
+    sessions: createSessionCookies(config, shared.sessionCache),
+    states: createStateCookies(config),
+    validateRedirect: createRedirectValidator(config.redirect.allowedDomains, config.server.publicUrl),
+    isTrustedPeer: createTrustedProxyCheck(config.server.trustedProxies),
+    callbackUrl,
+    defaultScheme: config.server.publicUrl.protocol.slice(0, -1),
+  }
+}
+
+/** Where to send a browser that needs to log in: straight to the only provider, else the picker. */
+export function signInUrl(rt: Runtime, rd: string | undefined): string {
+  const single = rt.providers.size === 1
+  const url = new URL(single ? '/oauth2/start' : '/oauth2/sign_in', rt.config.server.publicUrl)
+  if (rd) url.searchParams.set('rd', rd)
+  return url.href
+}

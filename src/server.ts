@@ -1,0 +1,125 @@
+/**
+ * Wires a config into running listeners: shared caches and metrics, the current Runtime, the
+ * Koa app, the optional metrics listener and upstream WebSocket handling. `reload` swaps the
+ * Runtime atomically; in-flight requests finish with the one they started with.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { createApp } from './app.js'
+import type { Config } from './config/load.js'
+import { createLogger } from './logger.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
+import type { ActiveSession } from './session/session.js'
+import { createCredentialCache } from './tokens/cache.js'
+
+export interface Gatehouse {
+  server: Server
+  metricsServer?: Server
+  /** http://host:port of the main listener. */
+  url: string
+  metrics: Metrics
+  logger: Logger
+  runtime(): Runtime
+  reload(config: Config): void
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  logger?: Logger
+  metrics?: Metrics
+}
+
+export function createServices(config: Config, options: StartOptions = {}): SharedServices {
+  const logger = options.logger ?? createLogger(config.logging.level)
+  const metrics = options.metrics ?? createMetrics()
+  const sessionCache = createCredentialCache<ActiveSession>({
+    name: 'session',
+    maxEntries: config.cache.maxEntries,
+    maxTtlSeconds: config.cache.maxTtlSeconds,
+    metrics,
+  })
+  return { logger, metrics, sessionCache }
+}
+
+/** Builds the app without listening (for supertest). */
+export function buildGatehouse(config: Config, options: StartOptions = {}) {
+  const shared = createServices(config, options)
+  let runtime = createRuntime(config, shared)
+  const getRuntime = () => runtime
+  const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: !config.metrics })
+  const warmUp = (rt: Runtime) => {
+    for (const p of rt.providers.values()) {
+      p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
+    }
+  }
+  warmUp(runtime)
+  return {
+    ...app,
+    shared,
+    getRuntime,
+    reload(next: Config) {
+      const fresh = createRuntime(next, shared)
+      warmUp(fresh)
+      runtime = fresh
+    },
+  }
+}
+
+const listen = (server: Server, host: string, port: number) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+
+export async function startGatehouse(config: Config, options: StartOptions = {}): Promise<Gatehouse> {
+  const built = buildGatehouse(config, options)
+  const { logger, metrics } = built.shared
+  const server = createServer(built.koa.callback())
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs
+  server.headersTimeout = config.server.keepAliveTimeoutMs + 5000
+  // Only upstream mode listens for upgrades; otherwise Node treats them as ordinary checks.
+  if (built.upstream) server.on('upgrade', built.upstream.upgrade)
+  await listen(server, config.server.host, config.server.port)
+
+  let metricsServer: Server | undefined
+  if (config.metrics) {
+    metricsServer = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end()
+        return
+      }
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      )
+    })
+    await listen(metricsServer, config.metrics.host, config.metrics.port)
+  }
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host}:${address.port}`
+  logger.info({ url, publicUrl: config.server.publicUrl.href, providers: config.providers.map((p) => p.id) }, 'listening')
+  return {
+    server,
+    metricsServer,
+    url,
+    metrics,
+    logger,
+    runtime: built.getRuntime,
+    reload: built.reload,
+    async close() {
+      const closing = [server, metricsServer].filter((s): s is Server => !!s).map(
+        (s) => new Promise<void>((resolve) => {
+          s.close(() => resolve())
+          s.closeAllConnections()
+        }),
+      )
+      await Promise.all(closing)
+    },
+  }
+}
