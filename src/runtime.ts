@@ -9,6 +9,7 @@ import type { Metrics } from './metrics.js'
 import type { Provider } from './plugin.js'
 import { allOf, compileRequirement, type Check } from './access/authorize.js'
 import { createQueryChecks } from './access/query-cache.js'
+import { compileRules, type RuleSet } from './rules/match.js'
 import { createRedirectValidator, type RedirectValidator } from './request/redirect.js'
 import { createTrustedProxyCheck, type PeerCheck } from './request/trusted-proxies.js'
 import { createSessionCookies, type ActiveSession, type SessionCookies } from './session/session.js'
@@ -21,6 +22,8 @@ export interface Runtime {
   /** Config + provider authorization, per provider id. */
   loginChecks: ReadonlyMap<string, Check>
   queryChecks: (querystring: string) => Check
+  /** `rules:` compiled for this config version. */
+  rules: RuleSet
   sessions: SessionCookies
   states: StateCookies
   validateRedirect: RedirectValidator
@@ -59,6 +62,7 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     providers,
     loginChecks,
     queryChecks: createQueryChecks(),
+    rules: compileRules(config.rules, config.providers),
     sessions: createSessionCookies(config, shared.sessionCache),
     states: createStateCookies(config),
     validateRedirect: createRedirectValidator(config.redirect.allowedDomains, config.server.publicUrl),

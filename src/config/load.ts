@@ -12,6 +12,8 @@ import type { ProviderDefinition } from '../plugin.js'
 import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
 import { parseDuration } from './duration.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
+import { parseRules } from '../rules/definitions.js'
+import type { RulesConfig } from '../rules/types.js'
 
 export interface ProviderConfig {
   id: string
@@ -47,6 +49,8 @@ export interface Config {
   headers: RawConfig['headers']
   cache: { maxEntries: number; maxTtlSeconds: number }
   upstream?: URL
+  /** Validated and normalised `rules:` plus `defaultRule:`; compiled per Runtime. */
+  rules: RulesConfig
   metrics: { host: string; port: number } | undefined
   logging: RawConfig['logging']
   /** Where the file was read from, for reloads. */
@@ -200,7 +204,10 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     }
   }
 
-  if (problems.length > 0 || !raw) throw new ConfigError(problems)
+  const rules = raw ? parseRules(raw.rules, raw.defaultRule, raw.providers) : undefined
+  if (rules) problems.push(...rules.problems)
+
+  if (problems.length > 0 || !raw || !rules?.rules) throw new ConfigError(problems)
 
   const publicUrl = new URL(raw.server.publicUrl)
   const config: Config = {
@@ -226,6 +233,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     headers: raw.headers,
     cache: { maxEntries: raw.cache.maxEntries, maxTtlSeconds: parseDuration(raw.cache.maxTtl)! },
     upstream: raw.upstream ? new URL(raw.upstream) : undefined,
+    rules: rules.rules,
     metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,
     logging: raw.logging,
   }

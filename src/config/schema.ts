@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
+import { defaultRuleSchema, rulesSchema } from '../rules/schema.js'
 
 const duration = (fallback: string) =>
   z
@@ -118,6 +119,10 @@ export const configSchema = z
       })
       .strict()
       .default({ maxEntries: 100_000, maxTtl: '5m' }),
+    /** Access rules by host, path and method; top to bottom, the first match wins (src/rules/). */
+    rules: rulesSchema,
+    /** The action when no rule matches; default `allow: authenticated`. */
+    defaultRule: defaultRuleSchema,
     /** Reverse-proxy mode: everything but Gatehouse's own paths goes here after the decision. */
     upstream: httpUrl.optional(),
     metrics: z

@@ -1,0 +1,201 @@
+/**
+ * Rules compiled once per config version. Hosts go through an exact-match map and a wildcard
+ * map keyed by suffix; the resulting "host class" (which host entries matched) selects a table
+ * holding, in rule order, only the rules that can apply, with path prefixes in a map. A request
+ * then costs a few map lookups per path segment, however many rules there are.
+ */
+import type { Check } from '../access/authorize.js'
+import { normaliseHost, normalisePath } from './normalise.js'
+import { compileAction } from './requirement.js'
+import type { ActionDef, RuleDef, RulesConfig } from './types.js'
+
+export type CompiledAction =
+  | { kind: 'public' }
+  | { kind: 'authenticated' }
+  | { kind: 'deny' }
+  | { kind: 'require'; check: Check }
+
+export interface CompiledRule {
+  /** Position in `rules:`; -1 for the default. */
+  index: number
+  def: RuleDef | undefined
+  action: CompiledAction
+  methods: ReadonlySet<string> | undefined
+  prefixes: readonly string[] | undefined
+  regexes: readonly RegExp[] | undefined
+  hasHost: boolean
+  hasPath: boolean
+}
+
+export interface Verdict {
+  rule: CompiledRule
+  /** The rule's action, except that an uncertain request never gets `public` (then `authenticated`). */
+  action: CompiledAction
+  /** Set when public rules were skipped: the URL was unknown or the path ambiguously encoded. */
+  uncertain?: 'unknown-url' | 'ambiguous-path'
+}
+
+export interface RuleSet {
+  readonly rules: readonly CompiledRule[]
+  readonly fallback: CompiledRule
+  /** No rules and an `authenticated` default: callers may skip matching. */
+  readonly trivial: boolean
+  match(request: { url: URL | undefined; method: string }): Verdict
+}
+
+interface Table {
+  rules: readonly CompiledRule[]
+  /** Positions (into `rules`) of rules with a path prefix, keyed by prefix. */
+  byPrefix: ReadonlyMap<string, readonly number[]>
+  /** Positions of rules without a path matcher or with a regex: checked one by one. */
+  general: readonly number[]
+}
+
+const AUTHENTICATED: CompiledAction = { kind: 'authenticated' }
+
+function compileActionDef(action: ActionDef, github: ReadonlySet<string>): CompiledAction {
+  return action.kind === 'require' ? { kind: 'require', check: compileAction(action, github) } : action
+}
+
+function matchesPath(rule: CompiledRule, path: string): boolean {
+  if (rule.prefixes) {
+    for (const p of rule.prefixes) {
+      if (p === '/' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return true
+    }
+  }
+  if (rule.regexes) for (const r of rule.regexes) if (r.test(path)) return true
+  return false
+}
+
+function buildTable(rules: readonly CompiledRule[]): Table {
+  const byPrefix = new Map<string, number[]>()
+  const general: number[] = []
+  rules.forEach((rule, pos) => {
+    if (!rule.hasPath || rule.regexes) general.push(pos)
+    for (const p of rule.prefixes ?? []) {
+      const list = byPrefix.get(p) ?? []
+      if (list[list.length - 1] !== pos) list.push(pos)
+      byPrefix.set(p, list)
+    }
+  })
+  return { rules, byPrefix, general }
+}
+
+export function compileRules(config: RulesConfig, providers: readonly { id: string; type: string }[]): RuleSet {
+  const github = new Set(providers.filter((p) => p.type === 'github').map((p) => p.id))
+  const rules: CompiledRule[] = config.list.map((def, index) => ({
+    index,
+    def,
+    action: compileActionDef(def.action, github),
+    methods: def.methods ? new Set(def.methods) : undefined,
+    prefixes: def.prefixes,
+    regexes: def.regexes?.map((r) => new RegExp(r)),
+    hasHost: def.hosts !== undefined,
+    hasPath: def.prefixes !== undefined || def.regexes !== undefined,
+  }))
+  const fallback: CompiledRule = {
+    index: -1,
+    def: undefined,
+    action: compileActionDef(config.default, github),
+    methods: undefined,
+    prefixes: undefined,
+    regexes: undefined,
+    hasHost: false,
+    hasPath: false,
+  }
+
+  const exact = new Map<string, number[]>()
+  const wild = new Map<string, number[]>()
+  const hostless: number[] = []
+  let ports = false
+  rules.forEach((rule, i) => {
+    if (!rule.def!.hosts) return void hostless.push(i)
+    for (const h of rule.def!.hosts) {
+      const key = h.port ? `${h.host}:${h.port}` : h.host
+      ports ||= h.port !== undefined
+      const map = h.wildcard ? wild : exact
+      const list = map.get(key) ?? []
+      if (list[list.length - 1] !== i) list.push(i)
+      map.set(key, list)
+    }
+  })
+
+  const classes = new Map<string, Table>()
+  const hostCache = new Map<string, Table>()
+  const tableFor = (host: string, port: string): Table => {
+    const cacheKey = host + ' ' + port
+    const cached = hostCache.get(cacheKey)
+    if (cached) return cached
+    const keys: string[] = []
+    const add = (prefix: string, map: Map<string, number[]>, key: string) => {
+      if (map.has(key)) keys.push(prefix + key)
+    }
+    add('=', exact, host)
+    if (ports) add('=', exact, `${host}:${port}`)
+    for (let i = host.indexOf('.'); i >= 0 && wild.size > 0; i = host.indexOf('.', i + 1)) {
+      const suffix = host.slice(i + 1)
+      add('*', wild, suffix)
+      if (ports) add('*', wild, `${suffix}:${port}`)
+    }
+    const classKey = keys.join('\n')
+    let table = classes.get(classKey)
+    if (!table) {
+      const members = new Set(hostless)
+      for (const k of keys) for (const i of (k[0] === '=' ? exact : wild).get(k.slice(1))!) members.add(i)
+      table = buildTable([...members].sort((a, b) => a - b).map((i) => rules[i]!))
+      classes.set(classKey, table)
+    }
+    // Host names come from requests; the class map is bounded by the config, this one by a cap.
+    if (hostCache.size >= 4096) hostCache.clear()
+    hostCache.set(cacheKey, table)
+    return table
+  }
+
+  const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
+  const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
+
+  const decide = (rule: CompiledRule | undefined, uncertain: Verdict['uncertain']): Verdict => {
+    if (rule) return verdicts.get(rule)!
+    if (uncertain && fallback.action.kind === 'public') return { rule: fallback, action: AUTHENTICATED, uncertain }
+    return verdicts.get(fallback)!
+  }
+
+  return {
+    rules,
+    fallback,
+    trivial: rules.length === 0 && fallback.action.kind === 'authenticated',
+    match({ url, method }) {
+      const m = method.toUpperCase()
+      if (!url) {
+        const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
+        return decide(rule, 'unknown-url')
+      }
+      const { path, ambiguous } = normalisePath(url.pathname)
+      const { host, port } = normaliseHost(url)
+      const table = tableFor(host, port)
+      let best = -1
+      const scan = (list: readonly number[], checkPath: boolean) => {
+        for (const pos of list) {
+          if (best >= 0 && pos >= best) return
+          const rule = table.rules[pos]!
+          if (rule.methods && !rule.methods.has(m)) continue
+          if (ambiguous && rule.action.kind === 'public') continue
+          if (checkPath && rule.hasPath && !matchesPath(rule, path)) continue
+          best = pos
+          return
+        }
+      }
+      scan(table.general, true)
+      if (table.byPrefix.size > 0) {
+        const hit = (p: string) => {
+          const list = table.byPrefix.get(p)
+          if (list) scan(list, false)
+        }
+        hit('/')
+        for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) hit(path.slice(0, i))
+        if (path.length > 1 && !path.endsWith('/')) hit(path)
+      }
+      return decide(best >= 0 ? table.rules[best] : undefined, ambiguous ? 'ambiguous-path' : undefined)
+    },
+  }
+}
