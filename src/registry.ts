@@ -7,8 +7,10 @@ import { pathToFileURL } from 'node:url'
 import type { ProviderDefinition } from './plugin.js'
 import oidc from '../providers/oidc/index.js'
 import keycloak from '../providers/keycloak/index.js'
+import google from '../providers/google/index.js'
+import github from '../providers/github/index.js'
 
-export const BUILTIN_PROVIDERS: readonly ProviderDefinition<any>[] = [oidc, keycloak]
+export const BUILTIN_PROVIDERS: readonly ProviderDefinition<any>[] = [oidc, keycloak, google, github]
 
 export type Registry = ReadonlyMap<string, ProviderDefinition<any>>
 

@@ -6,6 +6,7 @@ import * as client from 'openid-client'
 import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
 import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
 import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import { createIssuerAliases } from './issuer-aliases.js'
 import type { OidcOptions } from './options.js'
 
 export type Claims = Record<string, unknown>
@@ -20,6 +21,8 @@ export interface OidcHooks {
   mapClaims?: (base: Identity, claims: Claims, tokens: client.TokenEndpointResponse) => Identity
   /** Extra authorization-request parameters. */
   authParams?: () => Record<string, string>
+  /** Other spellings of the issuer accepted in ID-token `iss` (Google's scheme-less one). */
+  issuerAliases?: readonly string[]
 }
 
 /** Classifies an openid-client failure: network and 5xx → 502, the rest → a login error. */
@@ -46,6 +49,12 @@ export function classifyOidcError(err: unknown, what: string): Error {
 export function createOidcProvider(id: string, options: OidcOptions, ctx: ProviderContext, hooks: OidcHooks): Provider {
   let discovered: Promise<client.Configuration> | undefined
   let discoveredSync: client.Configuration | undefined
+  const aliases = createIssuerAliases(hooks.issuerAliases ?? [], {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    insecure: options.allowInsecureRequests,
+    timeout: options.timeoutSeconds,
+  })
   const timed = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now()
     try {
@@ -68,6 +77,7 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     ).then(
       (config) => {
         client.enableNonRepudiationChecks(config)
+        aliases.attach(config)
         discoveredSync = config
         return config
       },
@@ -120,14 +130,21 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
       const config = await configuration()
       let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
       try {
-        tokens = await timed('token', () =>
-          client.authorizationCodeGrant(config, input.callbackUrl, {
-            pkceCodeVerifier: input.codeVerifier,
-            expectedState: input.state,
-            expectedNonce: input.nonce,
-            idTokenExpected: true,
-          }),
-        )
+        const checks = {
+          pkceCodeVerifier: input.codeVerifier,
+          expectedState: input.state,
+          expectedNonce: input.nonce,
+          idTokenExpected: true,
+        }
+        tokens = await aliases.run(async () => {
+          try {
+            return await timed('token', () => client.authorizationCodeGrant(config, input.callbackUrl, checks))
+          } catch (err) {
+            const alias = aliases.aliasFor(err)
+            if (!alias) throw err
+            return aliases.replay(config, alias, input.callbackUrl, checks)
+          }
+        })
       } catch (err) {
         throw classifyOidcError(err, `${id} code exchange`)
       }
