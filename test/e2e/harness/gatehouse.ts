@@ -1,0 +1,104 @@
+/** Gatehouse itself, started from the CLI exactly as a user would: `node --import tsx src/cli.ts serve`. */
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { fetchLoopback } from './net.js'
+import { startProcess, waitFor, type Managed } from './proc.js'
+
+export interface GatehouseParams {
+  port: number
+  publicUrl: string
+  issuer: string
+  cookieDomain: string
+  workDir: string
+  logDir: string
+  repoRoot: string
+  /** `rules:` block; dropped (and reported) when this Gatehouse build does not accept the key yet. */
+  rules?: unknown[]
+}
+
+export interface RunningGatehouse {
+  origin: string
+  proc: Managed
+  configFile: string
+  config: Record<string, unknown>
+  /** Why the rules block could not be used, if it could not. */
+  rulesError?: string
+}
+
+export const CLIENT_ID = 'gatehouse'
+export const CLIENT_SECRET = 's3cret'
+export const COOKIE_NAME = '_gatehouse'
+
+function buildConfig(p: GatehouseParams, withRules: boolean): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    server: {
+      listen: `127.0.0.1:${p.port}`,
+      publicUrl: p.publicUrl,
+      trustedProxies: ['127.0.0.1/32', '::1/128'],
+    },
+    cookie: {
+      name: COOKIE_NAME,
+      secret: randomBytes(32).toString('base64url'),
+      domains: [p.cookieDomain],
+      secure: false,
+      sameSite: 'lax',
+      expire: '1h',
+    },
+    redirect: { allowedDomains: [p.cookieDomain] },
+    providers: [
+      {
+        id: 'corp',
+        type: 'keycloak',
+        issuer: p.issuer,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        allowInsecureRequests: true,
+      },
+    ],
+    authorization: { groups: [] },
+    logging: { level: 'debug' },
+  }
+  if (withRules && p.rules) config.rules = p.rules
+  return config
+}
+
+function checkConfig(repoRoot: string, file: string): { ok: boolean; output: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', '--config', file], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` }
+}
+
+export async function startGatehouse(p: GatehouseParams): Promise<RunningGatehouse> {
+  const configFile = join(p.workDir, 'gatehouse.yaml')
+  let config = buildConfig(p, true)
+  writeFileSync(configFile, stringify(config))
+  let rulesError: string | undefined
+  let check = checkConfig(p.repoRoot, configFile)
+  if (!check.ok && p.rules && /rules/.test(check.output)) {
+    rulesError = check.output.trim()
+    config = buildConfig(p, false)
+    writeFileSync(configFile, stringify(config))
+    check = checkConfig(p.repoRoot, configFile)
+  }
+  if (!check.ok) throw new Error(`gatehouse check-config rejected ${configFile}:\n${check.output}`)
+
+  const proc = startProcess({
+    name: 'gatehouse',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', configFile],
+    cwd: p.repoRoot,
+    logFile: join(p.logDir, 'gatehouse.log'),
+    env: { ...process.env, NODE_OPTIONS: '' },
+  })
+  const origin = `http://127.0.0.1:${p.port}`
+  await waitFor(proc, 'Gatehouse /ping', async () => (await fetchLoopback(`${origin}/ping`)).status === 200, 30_000)
+  // /ready: the provider's discovery document and keys were fetched from the realm
+  await waitFor(proc, 'Gatehouse /ready', async () => (await fetchLoopback(`${origin}/ready`)).status === 200, 30_000)
+  return { origin, proc, configFile, config, rulesError }
+}
