@@ -76,7 +76,9 @@ ${error}
 // renders this page, so with a hint it submits itself (data-autosubmit for headless clients).
 export function logoutPage(form: string, auto: boolean, banner?: string): string {
   const yes = '<input type="hidden" name="logout" value="yes"/></form>'
-  const theForm = form.replace('</form>', yes).replace('<form ', auto ? '<form data-autosubmit ' : '<form ')
+  const theForm = form
+    .replace('</form>', yes)
+    .replace('<form ', auto ? '<form data-autosubmit ' : '<form ')
   const body = auto
     ? `<h1>Signing out…</h1>${theForm}
 <noscript><button type="submit" form="op.logoutForm">Continue</button></noscript>

@@ -1,0 +1,123 @@
+import type { JWK } from 'jose'
+import type { Accounts } from './accounts.js'
+import { errorPage, loggedOutPage, logoutPage } from './views.js'
+
+export interface RealmClient {
+  clientId: string
+  clientSecret: string
+  redirectUris: string[]
+  /** defaults to redirectUris, as Keycloak's "+" does */
+  postLogoutRedirectUris?: string[]
+  /** optional back-channel logout receiver; gets a logout+jwt with sid on logout */
+  backchannelLogoutUri?: string
+}
+
+interface HtmlCtx {
+  type: string
+  body: unknown
+  oidc: { params: Record<string, unknown> }
+}
+
+const OIDC = '/protocol/openid-connect'
+
+export interface ConfigInput {
+  mount: string
+  clients: RealmClient[]
+  accounts: Accounts
+  keys: JWK[]
+  cookieKeys: string[]
+  banner?: string
+}
+
+/** oidc-provider configuration that mimics a Keycloak realm's endpoints, claims and lifetimes. */
+export function providerConfig(i: ConfigInput): Record<string, unknown> {
+  const { banner } = i
+  return {
+    clients: i.clients.map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris ?? c.redirectUris,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      // oidc-provider accepts client_secret_post from a _basic client too.
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...(c.backchannelLogoutUri
+        ? {
+            backchannel_logout_uri: c.backchannelLogoutUri,
+            backchannel_logout_session_required: true,
+          }
+        : {}),
+    })),
+    jwks: { keys: i.keys },
+    cookies: {
+      keys: i.cookieKeys,
+      // Browsers share cookies across ports, so keep the realm's cookies off the RP's paths/names.
+      names: { session: 'KEYCLOAK_SESSION', interaction: 'AUTH_SESSION_ID', resume: 'KC_RESTART' },
+      long: { httpOnly: true, sameSite: 'lax', path: i.mount },
+    },
+    routes: {
+      authorization: `${OIDC}/auth`,
+      token: `${OIDC}/token`,
+      userinfo: `${OIDC}/userinfo`,
+      jwks: `${OIDC}/certs`,
+      end_session: `${OIDC}/logout`,
+      introspection: `${OIDC}/token/introspect`,
+      revocation: `${OIDC}/revoke`,
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    // Keycloak's default client scopes put roles and groups in every token.
+    claims: {
+      openid: ['sub', 'preferred_username', 'groups', 'realm_access', 'resource_access'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    },
+    conformIdTokenClaims: false,
+    // Keycloak's new-realm lifetimes (refresh = SSO idle, session = SSO max).
+    ttl: {
+      AccessToken: 300,
+      AuthorizationCode: 60,
+      IdToken: 300,
+      RefreshToken: 1800,
+      Interaction: 1800,
+      Session: 36000,
+      Grant: 36000,
+    },
+    pkce: { required: () => true },
+    // Keycloak issues a refresh token on every code exchange, not only for offline_access.
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
+    findAccount: async (_ctx: unknown, sub: string) => {
+      const claims = i.accounts.claims(sub)
+      return claims && { accountId: sub, claims: async () => claims }
+    },
+    interactions: { url: async (_ctx: unknown, it: { uid: string }) => `/interaction/${it.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      // Needed only so the published RSA-OAEP key is accepted.
+      encryption: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: HtmlCtx, form: string) => {
+          ctx.type = 'html'
+          ctx.body = logoutPage(form, Boolean(ctx.oidc.params.id_token_hint), banner)
+        },
+        postLogoutSuccessSource: async (ctx: HtmlCtx) => {
+          ctx.type = 'html'
+          ctx.body = loggedOutPage(banner)
+        },
+      },
+    },
+    clientBasedCORS: () => true,
+    renderError: async (ctx: HtmlCtx, out: Record<string, unknown>) => {
+      ctx.type = 'html'
+      ctx.body = errorPage(out, banner)
+    },
+    // The default fetch refuses loopback targets (SSRF guard); back-channel logout needs them.
+    fetch: (url: string, { dispatcher: _d, ...init }: RequestInit & { dispatcher?: unknown }) =>
+      globalThis.fetch(url, init),
+  }
+}
