@@ -204,6 +204,57 @@ export function proxyScenarios(kind: ProxyKind, opts: { websocket: boolean } = {
       expect(await text(p2, '#email')).toBe('alice@example.com')
     })
 
+    // Protocol checks without the browser (forward-auth-protocols.md §6.1, §6.2, §6.4).
+    const NAV = { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' }
+    const returnUrlOf = (location: string | string[] | undefined) => {
+      const loc = new URL(String(location))
+      return { loc, rd: loc.searchParams.get('rd') }
+    }
+
+    it('8. a POST with a body and no session is answered at once (the check never waits for a body)', async () => {
+      const started = Date.now()
+      const res = await fetchLoopback(`${s().appOrigin}/api/submit?x=1`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ hello: 'world' }),
+        timeoutMs: 10_000,
+      })
+      expect(res.status).toBe(401)
+      expect(Date.now() - started).toBeLessThan(3000)
+      expect(s().app.seen.some((r) => r.url.startsWith('/api/submit'))).toBe(false)
+    })
+
+    it('9. the login redirect is absolute, on the public URL, and carries the real URL even when the client forges forwarded headers', async () => {
+      const path = '/deep/link?a=1&b=two%20words'
+      const res = await fetchLoopback(`${s().appOrigin}${path}`, {
+        headers: {
+          ...NAV,
+          'X-Forwarded-Host': 'evil.example.test',
+          'X-Forwarded-Proto': 'http',
+          'X-Forwarded-Uri': '/phish',
+          'X-Original-URL': 'https://evil.example.test/phish',
+        },
+      })
+      expect([302, 303]).toContain(res.status)
+      const { loc, rd } = returnUrlOf(res.headers.location)
+      expect(loc.origin).toBe(s().appOrigin)
+      expect(loc.pathname).toMatch(/^\/oauth2\/(start|sign_in)$/)
+      expect(rd).toBe(`${s().appOrigin}${path}`)
+    })
+
+    it.each([
+      ['X-Original-URL', (origin: string) => `${origin}/public/x`],
+      ['X-Forwarded-Uri', () => '/public/x'],
+      ['X-Original-Method', () => 'OPTIONS'],
+    ])('10. a client-supplied %s cannot make a protected path look public', async (header, value) => {
+      const before = s().app.seen.filter((r) => r.url.startsWith('/secret/')).length
+      const res = await fetchLoopback(`${s().appOrigin}/secret/data?id=7`, {
+        headers: { Accept: 'application/json', [header]: value(s().appOrigin) },
+      })
+      expect(res.status).toBe(401)
+      expect(s().app.seen.filter((r) => r.url.startsWith('/secret/')).length).toBe(before)
+    })
+
     const wsIt = opts.websocket ? it : it.skip
     wsIt('7. a WebSocket upgrade is authorised by the session (and refused without one)', async () => {
       const { ctx, page } = await loggedIn('alice', '/chat')

@@ -30,12 +30,12 @@ export interface SimpleResponse {
 }
 
 /**
- * GET/HEAD `url` on 127.0.0.1 (the URL's host goes into Host and SNI), no redirects followed,
+ * A request for `url` sent to 127.0.0.1 (the URL's host goes into Host and SNI), no redirects followed,
  * self-signed certificates accepted. Bounded by `timeoutMs`.
  */
 export function fetchLoopback(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<SimpleResponse> {
   const u = new URL(url)
   const isHttps = u.protocol === 'https:'
@@ -47,7 +47,12 @@ export function fetchLoopback(
         port: Number(u.port || (isHttps ? 443 : 80)),
         path: u.pathname + u.search,
         method: opts.method ?? 'GET',
-        headers: { Host: u.host, Connection: 'close', ...opts.headers },
+        headers: {
+          Host: u.host,
+          Connection: 'close',
+          ...(opts.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(opts.body)) } : {}),
+          ...opts.headers,
+        },
         servername: isHttps ? u.hostname : undefined,
         rejectUnauthorized: false,
         timeout: opts.timeoutMs ?? 5000,
@@ -63,6 +68,6 @@ export function fetchLoopback(
     )
     req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 5000} ms: ${url}`)))
     req.on('error', reject)
-    req.end()
+    req.end(opts.body)
   })
 }

@@ -24,8 +24,14 @@ export const APP_HOST = 'app.example.test'
 export const COOKIE_DOMAIN = '.example.test'
 export const REALM = 'test'
 
-/** The `rules:` block the suite asks for (scenario 5 needs the public path). */
-export const RULES = [{ name: 'public pages', paths: ['/public'], allow: 'public' }]
+/**
+ * The `rules:` block the suite asks for: scenario 5 needs the public path; the CORS-preflight rule gives
+ * scenario 10 a method rule that a forged X-Original-Method could abuse.
+ */
+export const RULES = [
+  { name: 'public pages', paths: ['/public'], allow: 'public' },
+  { name: 'CORS preflight', methods: ['OPTIONS'], allow: 'public' },
+]
 
 export interface Stack {
   kind: ProxyKind
