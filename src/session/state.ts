@@ -5,6 +5,7 @@
  * whatever its outcome. Values are sealed, so the return URL and PKCE verifier stay private.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/load.js'
 import { cookiesWithPrefix, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
@@ -24,7 +25,7 @@ const MAX_FLOWS = 5
 
 export interface StateCookies {
   begin(provider: string, rd: string, cookieHeader: string | undefined): { flow: LoginFlow; setCookies: string[] }
-  /** The flow for `state`, if its cookie is present, intact, unexpired and matches. */
+  /** The flow for `state`, if its cookie is present, intact, unexpired, matches and is unused. */
   find(state: string, cookieHeader: string | undefined): LoginFlow | undefined
   /** Clears the flow's cookie (call on success and failure). */
   clear(state: string): string
@@ -38,6 +39,8 @@ export function createStateCookies(config: Config): StateCookies {
   const sealer = createSealer(keys, `state:${name}`)
   // Lax, not Strict: the IdP's redirect back is a cross-site top-level GET.
   const attrs = (maxAge: number): CookieAttributes => ({ path: '/oauth2/', maxAge, secure, httpOnly: true, sameSite: 'lax' })
+  // A replayed callback could carry a saved copy of the state cookie: remember used states.
+  const used = new LRUCache<string, true>({ max: 50_000, ttl: csrfExpireSeconds * 1000 })
   const cookieName = (state: string) => prefix + createHash('sha256').update(state).digest('base64url').slice(0, 12)
 
   const open = (value: string): LoginFlow | undefined => {
@@ -67,7 +70,9 @@ export function createStateCookies(config: Config): StateCookies {
       if (!flow) return undefined
       const a = Buffer.from(flow.state)
       const b = Buffer.from(state)
-      return a.length === b.length && timingSafeEqual(a, b) ? flow : undefined
+      if (a.length !== b.length || !timingSafeEqual(a, b) || used.has(state)) return undefined
+      used.set(state, true)
+      return flow
     },
     clear(state) {
       return serializeCookie(cookieName(state), '', attrs(0))
