@@ -27,13 +27,14 @@ export class ConfigError extends GatehouseError {
 /** The login flow cannot continue: bad state, missing code, replayed code, IdP `error=`. */
 export class LoginError extends GatehouseError {
   override readonly code: string = 'LOGIN_FAILED'
-  override readonly status = 400
+  override readonly status: number = 400
   override readonly publicMessage: string = 'The sign-in could not be completed. Please start again.'
 }
 
 /** The IdP refused the user (`error=access_denied`). */
 export class AccessDeniedError extends LoginError {
   override readonly code = 'LOGIN_DENIED'
+  override readonly status: number = 403
   override readonly publicMessage = 'The identity provider did not let you sign in.'
 }
 

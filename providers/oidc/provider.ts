@@ -25,6 +25,16 @@ export interface OidcHooks {
   issuerAliases?: readonly string[]
 }
 
+const TRANSPORT_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'])
+
+/** Network failures, timeouts and non-OAuth answers, anywhere in the cause chain. */
+function isTransportFailure(err: unknown): boolean {
+  for (let e = err as { code?: string; name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (e instanceof TypeError || e.name === 'AbortError' || e.name === 'TimeoutError' || (e.code && TRANSPORT_CODES.has(e.code))) return true
+  }
+  return false
+}
+
 /** Classifies an openid-client failure: network and 5xx → 502, the rest → a login error. */
 export function classifyOidcError(err: unknown, what: string): Error {
   if (err instanceof client.AuthorizationResponseError) {
@@ -37,12 +47,7 @@ export function classifyOidcError(err: unknown, what: string): Error {
       ? new UpstreamIdpError(`${what}: IdP answered ${err.status}`, { cause: err })
       : new LoginError(`${what}: ${err.error}`, { cause: err })
   }
-  const code = (err as { code?: string }).code
-  if (err instanceof TypeError || code === 'OAUTH_TIMEOUT' || (err as Error).name === 'AbortError' ||
-      code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' ||
-      code === 'ECONNREFUSED') {
-    return new UpstreamIdpError(`${what}: ${(err as Error).message}`, { cause: err })
-  }
+  if (isTransportFailure(err)) return new UpstreamIdpError(`${what}: ${(err as Error).message}`, { cause: err })
   return new LoginError(`${what}: ${(err as Error).message}`, { cause: err })
 }
 
