@@ -10,6 +10,8 @@ import { originalRequest, type OriginalRequest } from '../request/original-url.j
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ACCESS_TOKEN_HEADER } from '../headers/identity.js'
+import type { Check } from './authorize.js'
+import { ruleGate } from '../rules/gate.js'
 
 export interface AccessRequest {
   headers: IncomingHttpHeaders
@@ -30,10 +32,14 @@ function original(rt: Runtime, req: AccessRequest): OriginalRequest {
   return originalRequest(req.headers, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme)
 }
 
-function judge(rt: Runtime, req: AccessRequest, active: ActiveSession): Outcome {
+function judge(rt: Runtime, req: AccessRequest, active: ActiveSession, ruleCheck: Check | undefined): Outcome {
   const identity = active.session.identity
   const login = rt.loginChecks.get(identity.provider)
-  const allowed = login !== undefined && login(identity) && (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
+  const allowed =
+    login !== undefined &&
+    login(identity) &&
+    (ruleCheck === undefined || ruleCheck(identity)) &&
+    (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
   if (!allowed) return { result: 'forbidden', method: 'cookie', identity, original: original(rt, req) }
   let headers = active.headers
   const { passAccessToken, passAuthorization } = rt.config.headers
@@ -46,10 +52,12 @@ function judge(rt: Runtime, req: AccessRequest, active: ActiveSession): Outcome 
 }
 
 export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outcome> {
+  const gate = ruleGate(rt, req.querystring, () => original(rt, req))
+  if (gate.outcome) return gate.outcome
   const loaded = rt.sessions.load(req.headers.cookie)
   if (loaded === undefined) return { result: 'unauthenticated', method: 'none', invalidToken: false, original: original(rt, req) }
-  if (!(loaded instanceof Promise)) return judge(rt, req, loaded)
+  if (!(loaded instanceof Promise)) return judge(rt, req, loaded, gate.check)
   return loaded.then((active) =>
-    active ? judge(rt, req, active) : { result: 'unauthenticated', method: 'none', invalidToken: false, original: original(rt, req) },
+    active ? judge(rt, req, active, gate.check) : { result: 'unauthenticated', method: 'none', invalidToken: false, original: original(rt, req) },
   )
 }
