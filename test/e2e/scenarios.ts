@@ -246,6 +246,7 @@ export function proxyScenarios(kind: ProxyKind, opts: { websocket: boolean } = {
       ['X-Original-URL', (origin: string) => `${origin}/public/x`],
       ['X-Forwarded-Uri', () => '/public/x'],
       ['X-Original-Method', () => 'OPTIONS'],
+      ['X-Forwarded-Prefix', () => '/public'],
     ])('10. a client-supplied %s cannot make a protected path look public', async (header, value) => {
       const before = s().app.seen.filter((r) => r.url.startsWith('/secret/')).length
       const res = await fetchLoopback(`${s().appOrigin}/secret/data?id=7`, {
