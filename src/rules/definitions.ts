@@ -48,6 +48,7 @@ function parsePath(entry: string): { prefix: string } | { regex: string } | stri
     return { regex: entry }
   }
   if (!entry.startsWith('/')) return 'must start with "/" (a prefix) or "^" (an anchored regex ending in "$")'
+  if (/[*$()[\]|\\{}+^]/.test(entry)) return 'looks like a regex: write it anchored, "^…$" (prefixes are literal)'
   const trimmed = entry.length > 1 ? entry.replace(/\/+$/, '') || '/' : entry
   const n = normalisePath(trimmed)
   if (n.ambiguous || n.path !== trimmed || /[?#]/.test(entry)) {
