@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { get as httpGet } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { CookieJarClient, loginAtRealm } from '../fakes/browser.js'
+import { freePort } from '../helpers/stack.js'
+
+describe('npm run demo', () => {
+  let child: ChildProcess
+  let url: string
+  let output = ''
+  beforeAll(async () => {
+    const [gh, idp, app] = [await freePort(), await freePort(), await freePort()]
+    url = `http://127.0.0.1:${gh}`
+    child = spawn('node', ['--import', 'tsx', 'src/demo/main.ts'], {
+      env: { ...process.env, NODE_OPTIONS: '', DEMO_PORT: String(gh), DEMO_IDP_PORT: String(idp), DEMO_APP_PORT: String(app), DEMO_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout!.on('data', (d) => (output += d))
+    const deadline = Date.now() + 20_000
+    while (!output.includes('Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  }, 30_000)
+  afterAll(() => {
+    child.kill('SIGTERM')
+  })
+
+  it('prints the URL and lets alice log in to see her groups', async () => {
+    expect(output).toContain(`Open  ${url}`)
+    const browser = new CookieJarClient()
+    // fetch() always says Sec-Fetch-Mode: cors, so the navigation itself goes through node:http.
+    const nav = await new Promise<{ status: number; location: string }>((resolve, reject) => {
+      httpGet(`${url}/hello?x=1`, { headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } }, (res) => {
+        res.resume()
+        resolve({ status: res.statusCode!, location: res.headers.location! })
+      }).on('error', reject)
+    })
+    expect(nav.status).toBe(302)
+    const first = await browser.follow(nav.location, { stopAt: (u) => u.pathname.startsWith('/interaction/') })
+    expect(first.status).toBe(303)
+    const login = await browser.get(first.location!)
+    expect(login.body).toContain('DEVELOPMENT IDENTITY PROVIDER')
+    const back = await loginAtRealm(browser, first.location!, 'alice', 'alice')
+    const page = await browser.continueFrom(back)
+    expect(page.status).toBe(200)
+    expect(page.url).toBe(`${url}/hello?x=1`)
+    expect(page.body).toContain('alice@example.com')
+    expect(page.body).toContain('staff,sre')
+  }, 30_000)
+})
