@@ -13,7 +13,7 @@ import { ARTIFACTS, startStack, type Stack } from './harness/stack.js'
 
 const PASSWORDS: Record<string, string> = { alice: 'alice', bob: 'bob' }
 
-export function proxyScenarios(kind: ProxyKind, opts: { websocket: boolean } = { websocket: true }): void {
+export function proxyScenarios(kind: ProxyKind): void {
   describe(`Gatehouse behind ${kind}`, () => {
     let stack: Stack | undefined
     const contexts: BrowserContext[] = []
@@ -204,6 +204,42 @@ export function proxyScenarios(kind: ProxyKind, opts: { websocket: boolean } = {
       expect(await text(p2, '#email')).toBe('alice@example.com')
     })
 
+    it('7. a WebSocket upgrade is authorised by the session (and refused without one)', async () => {
+      const { ctx, page } = await loggedIn('alice', '/chat')
+      const wsUrl = `${s().appOrigin.replace(/^http/, 'ws')}/ws/echo`
+      const talk = (url: string) =>
+        page.evaluate(
+          (u) =>
+            new Promise<{ ok: boolean; messages: string[]; reason?: string }>((resolve) => {
+              const messages: string[] = []
+              const ws = new WebSocket(u)
+              const timer = setTimeout(() => resolve({ ok: false, messages, reason: 'timeout' }), 10_000)
+              ws.onmessage = (e) => {
+                messages.push(String(e.data))
+                if (messages.length === 1) ws.send('ping-42')
+                else {
+                  clearTimeout(timer)
+                  ws.close()
+                  resolve({ ok: true, messages })
+                }
+              }
+              ws.onerror = () => {
+                clearTimeout(timer)
+                resolve({ ok: false, messages, reason: 'error' })
+              }
+            }),
+          url,
+        )
+      const upgradesBefore = s().app.seen.filter((r) => r.websocket).length
+      expect(await talk(wsUrl)).toEqual({ ok: true, messages: ['hello alice <alice@example.com>', 'echo:ping-42'] })
+      const upgrade = s().app.seen.filter((r) => r.websocket).at(-1)!
+      expect(upgrade.headers['x-auth-request-groups']).toBe('staff,sre')
+
+      await ctx.clearCookies()
+      expect(await talk(wsUrl)).toMatchObject({ ok: false, messages: [] })
+      expect(s().app.seen.filter((r) => r.websocket).length).toBe(upgradesBefore + 1)
+    })
+
     // Protocol checks without the browser (forward-auth-protocols.md §6.1, §6.2, §6.4).
     const NAV = { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' }
     const returnUrlOf = (location: string | string[] | undefined) => {
@@ -254,43 +290,6 @@ export function proxyScenarios(kind: ProxyKind, opts: { websocket: boolean } = {
       })
       expect(res.status).toBe(401)
       expect(s().app.seen.filter((r) => r.url.startsWith('/secret/')).length).toBe(before)
-    })
-
-    const wsIt = opts.websocket ? it : it.skip
-    wsIt('7. a WebSocket upgrade is authorised by the session (and refused without one)', async () => {
-      const { ctx, page } = await loggedIn('alice', '/chat')
-      const wsUrl = `${s().appOrigin.replace(/^http/, 'ws')}/ws/echo`
-      const talk = (url: string) =>
-        page.evaluate(
-          (u) =>
-            new Promise<{ ok: boolean; messages: string[]; reason?: string }>((resolve) => {
-              const messages: string[] = []
-              const ws = new WebSocket(u)
-              const timer = setTimeout(() => resolve({ ok: false, messages, reason: 'timeout' }), 10_000)
-              ws.onmessage = (e) => {
-                messages.push(String(e.data))
-                if (messages.length === 1) ws.send('ping-42')
-                else {
-                  clearTimeout(timer)
-                  ws.close()
-                  resolve({ ok: true, messages })
-                }
-              }
-              ws.onerror = () => {
-                clearTimeout(timer)
-                resolve({ ok: false, messages, reason: 'error' })
-              }
-            }),
-          url,
-        )
-      const upgradesBefore = s().app.seen.filter((r) => r.websocket).length
-      expect(await talk(wsUrl)).toEqual({ ok: true, messages: ['hello alice <alice@example.com>', 'echo:ping-42'] })
-      const upgrade = s().app.seen.filter((r) => r.websocket).at(-1)!
-      expect(upgrade.headers['x-auth-request-groups']).toBe('staff,sre')
-
-      await ctx.clearCookies()
-      expect(await talk(wsUrl)).toMatchObject({ ok: false, messages: [] })
-      expect(s().app.seen.filter((r) => r.websocket).length).toBe(upgradesBefore + 1)
     })
   })
 }
