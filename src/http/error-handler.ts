@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Context, Next } from 'koa'
 import type { Logger } from 'pino'
-import { GatehouseError } from '../errors.js'
+import { ForbiddenError, GatehouseError, LoginError, UpstreamIdpError } from '../errors.js'
 import { sendMessage } from './respond.js'
 
 const TITLES: Record<number, string> = {
@@ -16,6 +16,12 @@ const TITLES: Record<number, string> = {
   500: 'Something went wrong',
 }
 
+const PLUGIN_MESSAGES: Record<number, string> = {
+  400: new LoginError('').publicMessage,
+  403: new ForbiddenError('').publicMessage,
+  502: new UpstreamIdpError('').publicMessage,
+}
+
 export function errorHandler(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
@@ -23,8 +29,11 @@ export function errorHandler(logger: Logger) {
     } catch (err) {
       const requestId = randomUUID()
       const known = err instanceof GatehouseError
-      const status = known ? err.status : 500
-      const code = known ? err.code : 'INTERNAL'
+      // Third-party plugins cannot import GatehouseError: a `status` of theirs picks the page, never the text.
+      const pluginStatus = (err as { status?: unknown }).status
+      const foreign = !known && typeof pluginStatus === 'number' && pluginStatus in PLUGIN_MESSAGES ? pluginStatus : undefined
+      const status = known ? err.status : (foreign ?? 500)
+      const code = known ? err.code : foreign ? 'PROVIDER_ERROR' : 'INTERNAL'
       const cause = (err as { cause?: Error }).cause
       logger[status >= 500 ? 'error' : 'warn'](
         { requestId, code, status, path: ctx.path, err: { message: (err as Error).message, cause: cause?.message } },
@@ -36,7 +45,7 @@ export function errorHandler(logger: Logger) {
       if (cookies) ctx.set('Set-Cookie', cookies as unknown as string[])
       ctx.set('Cache-Control', 'no-store')
       ctx.set('X-Request-Id', requestId)
-      const message = known ? err.publicMessage : 'Something went wrong.'
+      const message = known ? err.publicMessage : foreign ? PLUGIN_MESSAGES[foreign] : 'Something went wrong.'
       sendMessage(ctx, status, code, TITLES[status] ?? 'Error', message, requestId)
     }
   }

@@ -25,6 +25,8 @@ export function signInRoute(getRuntime: () => Runtime) {
       return
     }
     ctx.type = 'html'
-    ctx.body = signInPage([...rt.providers.values()].map((p) => ({ id: p.id, label: p.displayName, href: startUrl(p.id) })))
+    // The config's displayName (default: the plugin's) names the button, so two OIDC providers differ.
+    const labels = new Map(rt.config.providers.map((p) => [p.id, p.displayName]))
+    ctx.body = signInPage([...rt.providers.values()].map((p) => ({ id: p.id, label: labels.get(p.id) ?? p.displayName, href: startUrl(p.id) })))
   }
 }

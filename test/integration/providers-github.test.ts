@@ -71,7 +71,7 @@ describe('GitHub provider: login through the OAuth web flow', () => {
     const browser = new CookieJarClient()
     fake.nextAuthorizeError('access_denied')
     const res = await loginVia(browser, open, 'gh')
-    expect(res.status).toBe(400)
+    expect(res.status).toBe(403)
     expect(res.body).toContain('did not let you sign in')
   })
 
