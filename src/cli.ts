@@ -1,19 +1,35 @@
 /**
- * `gatehouse serve|check-config [--config FILE]`. Exit code 2 for an invalid config (every
- * problem listed on stderr), 1 for other start-up failures.
+ * `gatehouse serve|check-config|explain [--config FILE]`. Exit code 2 for an invalid config
+ * (every problem listed on stderr), 1 for other start-up failures.
  */
 import { loadConfig } from './config/load.js'
 import { ConfigError } from './errors.js'
 import { startGatehouse } from './server.js'
+import { explain } from './explain.js'
+import { createReloader } from './reload.js'
 
 const USAGE = `usage: gatehouse <command> [options]
 
 commands:
   serve          start the server
   check-config   validate the configuration and exit
+  explain        show which rule a request meets and the decision, e.g.
+                 explain --url https://grafana.example.com/api/x --method POST --user-groups a,b --email x@y
 
 options:
   --config FILE  configuration file (default: $GATEHOUSE_CONFIG or ./gatehouse.yaml)
+
+explain options:
+  --url URL            the original request URL (required)
+  --method M           the original method (default GET)
+  --email E            simulate a signed-in user with this verified email
+  --user-groups a,b    ... with these groups (GitHub: org and org:team)
+  --user-roles r,s     ... with these roles
+  --provider ID        ... who logged in through this provider (default: the first one)
+  --query Q            /oauth2/auth query constraints, e.g. allowed_groups=sre
+  Without --email/--user-groups/--user-roles/--provider the request is anonymous.
+
+serve reloads the configuration on SIGHUP and when the file changes.
 `
 
 export function parseArgs(argv: string[]): { command?: string; flags: Record<string, string> } {
@@ -36,6 +52,31 @@ export function parseArgs(argv: string[]): { command?: string; flags: Record<str
   return { command, flags }
 }
 
+const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean)
+
+function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Record<string, string>): number {
+  if (!flags.url) {
+    process.stderr.write(`explain needs --url\n${USAGE}`)
+    return 64
+  }
+  const signedIn = ['email', 'user-groups', 'user-roles', 'provider'].some((k) => flags[k] !== undefined)
+  try {
+    const result = explain(config, {
+      url: flags.url,
+      method: flags.method,
+      query: flags.query,
+      user: signedIn
+        ? { email: flags.email, groups: list(flags['user-groups']), roles: list(flags['user-roles']), provider: flags.provider }
+        : undefined,
+    })
+    process.stdout.write(result.text)
+    return 0
+  } catch (err) {
+    process.stderr.write(`gatehouse explain: ${(err as Error).message}\n`)
+    return 64
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>
   try {
@@ -46,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { command, flags } = parsed
   const file = flags.config ?? process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'
-  if (command !== 'serve' && command !== 'check-config') {
+  if (command !== 'serve' && command !== 'check-config' && command !== 'explain') {
     process.stderr.write(USAGE)
     return command === undefined || command === 'help' || command === '--help' ? 0 : 64
   }
@@ -56,8 +97,20 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${file}: OK (${config.providers.length} provider(s))\n`)
       return 0
     }
+    if (command === 'explain') return runExplain(config, flags)
     const gatehouse = await startGatehouse(config)
+    const reloader = createReloader({
+      file,
+      load: loadConfig,
+      apply: gatehouse.reload,
+      current: () => gatehouse.runtime().config,
+      logger: gatehouse.logger,
+      metrics: gatehouse.metrics,
+    })
+    const unwatch = reloader.watch()
+    process.on('SIGHUP', () => void reloader.reload('SIGHUP'))
     const stop = () => {
+      unwatch()
       gatehouse.logger.info('shutting down')
       gatehouse.close().then(() => process.exit(0))
       setTimeout(() => process.exit(0), 10_000).unref()

@@ -1,0 +1,123 @@
+/**
+ * Live reload: re-read and re-validate the whole config file, then swap it in one assignment.
+ * An invalid file is rejected with every problem logged and the running config keeps serving.
+ * Triggered by SIGHUP (cli.ts) and by changes to the file, watched through its folder so
+ * editors' rename-on-save and Kubernetes ConfigMap symlink swaps are seen too.
+ */
+import { createHash } from 'node:crypto'
+import { watch, type FSWatcher } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
+import type { Logger } from 'pino'
+import type { Config } from './config/load.js'
+import { ConfigError } from './errors.js'
+import type { Metrics } from './metrics.js'
+
+export interface ReloaderOptions {
+  file: string
+  load: (file: string) => Promise<Config>
+  apply: (config: Config) => void
+  current: () => Config
+  logger: Logger
+  metrics: Metrics
+  /** Quiet period after the last file event before reloading. */
+  debounceMs?: number
+}
+
+export interface Reloader {
+  /** Resolves true when the new config is serving. Concurrent calls are queued, never interleaved. */
+  reload(reason: string): Promise<boolean>
+  /** Starts watching the file; returns a stop function. */
+  watch(): () => void
+}
+
+/** Settings bound at start-up: a reload cannot move listeners or resize shared caches. */
+function restartOnly(before: Config, after: Config): string[] {
+  const changed: string[] = []
+  if (before.server.host !== after.server.host || before.server.port !== after.server.port) changed.push('server.listen')
+  if (before.server.workers !== after.server.workers) changed.push('server.workers')
+  if (JSON.stringify(before.metrics) !== JSON.stringify(after.metrics)) changed.push('metrics.listen')
+  if (JSON.stringify(before.cache) !== JSON.stringify(after.cache)) changed.push('cache')
+  if (before.logging.level !== after.logging.level) changed.push('logging.level')
+  return changed
+}
+
+export function createReloader(options: ReloaderOptions): Reloader {
+  const { file, load, apply, current, logger, metrics, debounceMs = 200 } = options
+  let running: Promise<boolean> | undefined
+  let queued: Promise<boolean> | undefined
+  let lastDigest: string | undefined
+
+  const digest = async () => {
+    try {
+      return createHash('sha256').update(await readFile(file)).digest('hex')
+    } catch {
+      return undefined
+    }
+  }
+  void digest().then((d) => (lastDigest ??= d))
+
+  const run = async (reason: string): Promise<boolean> => {
+    const before = current()
+    try {
+      const next = await load(file)
+      apply(next)
+      metrics.configReload('success')
+      const ignored = restartOnly(before, next)
+      logger.info({ reason, file, rules: next.rules.list.length }, 'configuration reloaded')
+      if (ignored.length > 0) logger.warn({ settings: ignored }, 'changed settings take effect only after a restart')
+      return true
+    } catch (err) {
+      metrics.configReload('failure')
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message]
+      logger.error({ reason, file, problems }, `configuration reload rejected, the previous configuration keeps serving:\n  - ${problems.join('\n  - ')}`)
+      return false
+    }
+  }
+
+  const reload = (reason: string): Promise<boolean> => {
+    if (!running) {
+      running = run(reason).finally(() => (running = undefined))
+      return running
+    }
+    // One reload waits behind the running one; later requests share it (it reads the newest file).
+    queued ??= running.then(() => {
+      queued = undefined
+      return reload(reason)
+    })
+    return queued
+  }
+
+  return {
+    reload,
+    watch() {
+      const name = basename(file)
+      let timer: NodeJS.Timeout | undefined
+      const fire = () => {
+        timer = undefined
+        void digest().then((d) => {
+          // Editors and ConfigMaps emit several events per save, and touching a file is no change.
+          if (d === undefined || d === lastDigest) return
+          lastDigest = d
+          void reload('file changed')
+        })
+      }
+      let watcher: FSWatcher
+      try {
+        watcher = watch(dirname(file), (_event, changed) => {
+          if (changed && changed !== name && changed !== '..data') return
+          if (timer) clearTimeout(timer)
+          timer = setTimeout(fire, debounceMs)
+        })
+      } catch (err) {
+        logger.warn({ file, err: { message: (err as Error).message } }, 'cannot watch the configuration file; reload with SIGHUP')
+        return () => {}
+      }
+      watcher.on('error', (err) => logger.warn({ file, err: { message: err.message } }, 'configuration watch failed; reload with SIGHUP'))
+      return () => {
+        if (timer) clearTimeout(timer)
+        watcher.close()
+      }
+    },
+  }
+}
