@@ -31,7 +31,7 @@ function requestOf(rt: Runtime, req: IncomingMessage) {
   } catch {
     selfUrl = undefined
   }
-  return { headers: req.headers, peer: req.socket.remoteAddress, method: req.method ?? 'GET', selfUrl, querystring: '' }
+  return { headers: req.headers, peer: req.socket.remoteAddress, source: 'self' as const, method: req.method ?? 'GET', selfUrl, querystring: '' }
 }
 
 function prepare(req: IncomingMessage, outcome: Extract<Outcome, { result: 'allow' }>): void {

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { DecisionMethod } from '../metrics.js'
 import type { Identity } from '../plugin.js'
-import { originalRequest, type OriginalRequest } from '../request/original-url.js'
+import { originalRequest, type HeaderSource, type OriginalRequest } from '../request/original-url.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ACCESS_TOKEN_HEADER } from '../headers/identity.js'
@@ -16,6 +16,8 @@ import { ruleGate } from '../rules/gate.js'
 export interface AccessRequest {
   headers: IncomingHttpHeaders
   peer: string | undefined
+  /** Which forwarded headers describe the original request (per endpoint). */
+  source: HeaderSource
   /** The request's own method and URL (used when forwarded headers are absent or untrusted). */
   method: string
   selfUrl: URL | undefined
@@ -29,7 +31,7 @@ export type Outcome =
   | { result: 'forbidden'; method: DecisionMethod; identity: Identity; original: OriginalRequest }
 
 function original(rt: Runtime, req: AccessRequest): OriginalRequest {
-  return originalRequest(req.headers, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme)
+  return originalRequest(req.headers, req.source, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme)
 }
 
 function judge(rt: Runtime, req: AccessRequest, active: ActiveSession, ruleCheck: Check | undefined): Outcome {

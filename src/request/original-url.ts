@@ -1,7 +1,11 @@
 /**
  * Rebuilds the request the proxy is asking about. Forwarded headers count only from trusted
  * peers (see trusted-proxies.ts); otherwise the request is judged as it arrived.
- * Order (forward-auth-protocols.md §6): X-Original-URL, then X-Forwarded-Proto/Host/Prefix/Uri.
+ *
+ * Each endpoint reads only the headers its proxies overwrite: nginx's `/oauth2/auth` the
+ * X-Original-URL/-Method its config sets, Traefik's and Caddy's `/oauth2/forward-auth` the
+ * X-Forwarded-* they set. Traefik and Caddy pass a client's own X-Original-URL through, and
+ * nginx a client's X-Forwarded-Uri, so reading both on one endpoint would let a client choose.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 
@@ -49,21 +53,33 @@ function fromForwarded(headers: IncomingHttpHeaders, fallbackScheme: string): UR
   return parse(`${scheme}://${host}${path}`)
 }
 
+/** Which headers carry the original request: see the module comment. */
+export type HeaderSource = 'original' | 'forwarded' | 'self'
+
 /**
+ * @param source which forwarded headers to read; 'self' ignores them all (upstream mode)
  * @param trusted whether the TCP peer is a configured proxy
- * @param self the request's own method and URL (upstream mode, or untrusted peers)
+ * @param self the request's own method and URL
  */
 export function originalRequest(
   headers: IncomingHttpHeaders,
+  source: HeaderSource,
   trusted: boolean,
   self: { method: string; url: URL | undefined },
   fallbackScheme: string,
 ): OriginalRequest {
-  if (!trusted) return self
-  const original = first(headers['x-original-url'])
-  let url = original ? parse(original) : undefined
-  if (url) url.protocol = normaliseScheme(url.protocol.slice(0, -1), fallbackScheme) + ':'
-  url ??= fromForwarded(headers, fallbackScheme) ?? self.url
-  const m = (first(headers['x-original-method']) ?? first(headers['x-forwarded-method']))?.toUpperCase()
-  return { url, method: m && TOKEN.test(m) ? m : self.method }
+  if (!trusted || source === 'self') return self
+  let url: URL | undefined
+  let m: string | undefined
+  if (source === 'original') {
+    const original = first(headers['x-original-url'])
+    url = original ? parse(original) : undefined
+    if (url) url.protocol = normaliseScheme(url.protocol.slice(0, -1), fallbackScheme) + ':'
+    m = first(headers['x-original-method'])
+  } else {
+    url = fromForwarded(headers, fallbackScheme)
+    m = first(headers['x-forwarded-method'])
+  }
+  m = m?.toUpperCase()
+  return { url: url ?? self.url, method: m && TOKEN.test(m) ? m : self.method }
 }

@@ -10,6 +10,7 @@ export function userinfoRoute(getRuntime: () => Runtime) {
       headers: ctx.req.headers,
       peer: ctx.req.socket.remoteAddress,
       method: 'GET',
+      source: 'self',
       selfUrl: undefined,
       querystring: '',
     })

@@ -47,6 +47,7 @@ export function verifyRoute(getRuntime: () => Runtime, metrics: Metrics, endpoin
       headers: req.headers,
       peer: req.socket.remoteAddress,
       method: req.method ?? 'GET',
+      source: endpoint === 'auth' ? 'original' : 'forwarded',
       selfUrl: undefined,
       querystring: ctx.querystring,
     })

@@ -69,8 +69,19 @@ describe('verify endpoints from a trusted proxy', () => {
     expect(rdOf(wss.headers.location)).toBe(expectedRd)
     const ws = await request(gh.url).get('/oauth2/forward-auth').set({ ...traefik, 'X-Forwarded-Proto': 'ws', Accept: HTML })
     expect(rdOf(ws.headers.location)).toBe('http://app.example.test/d/x?tab=1&q=%2F')
-    const empty = await request(gh.url).get('/oauth2/auth').set({ 'X-Forwarded-Proto': '', 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/p' })
+    const empty = await request(gh.url).get('/oauth2/forward-auth').set({ 'X-Forwarded-Proto': '', 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/p', Accept: HTML })
     expect(rdOf(empty.headers.location)).toBe('https://app.example.test/p')
+  })
+
+  it('reads only the headers each endpoint\'s proxies overwrite', async () => {
+    // Traefik and Caddy relay a client's X-Original-URL; nginx relays a client's X-Forwarded-Uri.
+    const fwd = await request(gh.url).get('/oauth2/forward-auth').set({ ...traefik, 'X-Original-URL': 'https://app.example.test/spoofed', 'X-Original-Method': 'DELETE', Accept: HTML })
+    expect(fwd.status).toBe(302)
+    expect(rdOf(fwd.headers.location)).toBe(expectedRd)
+    const auth = await request(gh.url).get('/oauth2/auth').set({ 'X-Original-URL': expectedRd, 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/spoofed' })
+    expect(rdOf(auth.headers.location)).toBe(expectedRd)
+    const none = await request(gh.url).get('/oauth2/auth').set({ 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/spoofed' })
+    expect(rdOf(none.headers.location)).toBeNull()
   })
 
   it('drops an rd whose host is not allowed', async () => {
