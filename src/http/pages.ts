@@ -7,8 +7,8 @@ export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 const STYLE = `
-  :root { color-scheme: light dark; --fg: #1d2330; --muted: #5b6475; --bg: #f4f6fa; --card: #fff; --accent: #2454d6; }
-  @media (prefers-color-scheme: dark) { :root { --fg: #e8ebf2; --muted: #a3acbd; --bg: #12151c; --card: #1c212b; --accent: #7d9dff; } }
+  :root { color-scheme: light dark; --fg: #1d2330; --muted: #5b6475; --bg: #f4f6fa; --card: #fff; --accent: #2454d6; --on-accent: #fff; }
+  @media (prefers-color-scheme: dark) { :root { --fg: #e8ebf2; --muted: #a3acbd; --bg: #12151c; --card: #1c212b; --accent: #7d9dff; --on-accent: #0b1020; } }
   * { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
          font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -18,7 +18,7 @@ const STYLE = `
   p { margin: 0 0 1rem; color: var(--muted); }
   ul { list-style: none; margin: 1.5rem 0 0; padding: 0; display: grid; gap: .75rem; }
   .button { display: block; width: 100%; padding: .8rem 1rem; border-radius: 8px; border: 1px solid var(--accent);
-            background: var(--accent); color: #fff; font: inherit; font-weight: 600; text-align: center; text-decoration: none; cursor: pointer; }
+            background: var(--accent); color: var(--on-accent); font: inherit; font-weight: 600; text-align: center; text-decoration: none; cursor: pointer; }
   .button:hover { filter: brightness(1.08); }
   .button:focus-visible { outline: 3px solid var(--fg); outline-offset: 2px; }
   .meta { font-size: .8rem; margin-top: 1.5rem; color: var(--muted); }
