@@ -81,6 +81,37 @@ function buildTable(rules: readonly CompiledRule[]): Table {
   return { rules, byPrefix, general }
 }
 
+/** Lowest position in `list` (sorted) below `best` whose rule matches; `best` if none. */
+function scan(table: Table, list: readonly number[], best: number, path: string, method: string, ambiguous: boolean, checkPath: boolean): number {
+  for (const pos of list) {
+    if (best >= 0 && pos >= best) return best
+    const rule = table.rules[pos]!
+    if (rule.methods && !rule.methods.has(method)) continue
+    if (ambiguous && rule.action.kind === 'public') continue
+    if (checkPath && rule.hasPath && !matchesPath(rule, path)) continue
+    return pos
+  }
+  return best
+}
+
+// Plain functions, no per-request closures: cheaper, also under tsx (which wraps closures to keep names).
+function firstMatch(table: Table, path: string, method: string, ambiguous: boolean): number {
+  let best = scan(table, table.general, -1, path, method, ambiguous, true)
+  const byPrefix = table.byPrefix
+  if (byPrefix.size === 0) return best
+  let list = byPrefix.get('/')
+  if (list) best = scan(table, list, best, path, method, ambiguous, false)
+  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+    list = byPrefix.get(path.slice(0, i))
+    if (list) best = scan(table, list, best, path, method, ambiguous, false)
+  }
+  if (path.length > 1 && !path.endsWith('/')) {
+    list = byPrefix.get(path)
+    if (list) best = scan(table, list, best, path, method, ambiguous, false)
+  }
+  return best
+}
+
 export function compileRules(config: RulesConfig, providers: readonly { id: string; type: string }[]): RuleSet {
   const github = new Set(providers.filter((p) => p.type === 'github').map((p) => p.id))
   const rules: CompiledRule[] = config.list.map((def, index) => ({
@@ -122,10 +153,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
 
   const classes = new Map<string, Table>()
   const hostCache = new Map<string, Table>()
-  const tableFor = (host: string, port: string): Table => {
-    const cacheKey = host + ' ' + port
-    const cached = hostCache.get(cacheKey)
-    if (cached) return cached
+  const classOf = (host: string, port: string): Table => {
     const keys: string[] = []
     const add = (prefix: string, map: Map<string, number[]>, key: string) => {
       if (map.has(key)) keys.push(prefix + key)
@@ -145,6 +173,14 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       table = buildTable([...members].sort((a, b) => a - b).map((i) => rules[i]!))
       classes.set(classKey, table)
     }
+    return table
+  }
+  const tableFor = (host: string, port: string): Table => {
+    // Without ports in any rule the port cannot change the class, so it stays out of the key.
+    const cacheKey = ports ? host + ' ' + port : host
+    let table = hostCache.get(cacheKey)
+    if (table) return table
+    table = classOf(host, port)
     // Host names come from requests; the class map is bounded by the config, this one by a cap.
     if (hostCache.size >= 4096) hostCache.clear()
     hostCache.set(cacheKey, table)
@@ -173,28 +209,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       const { path, ambiguous } = normalisePath(url.pathname)
       const { host, port } = normaliseHost(url)
       const table = tableFor(host, port)
-      let best = -1
-      const scan = (list: readonly number[], checkPath: boolean) => {
-        for (const pos of list) {
-          if (best >= 0 && pos >= best) return
-          const rule = table.rules[pos]!
-          if (rule.methods && !rule.methods.has(m)) continue
-          if (ambiguous && rule.action.kind === 'public') continue
-          if (checkPath && rule.hasPath && !matchesPath(rule, path)) continue
-          best = pos
-          return
-        }
-      }
-      scan(table.general, true)
-      if (table.byPrefix.size > 0) {
-        const hit = (p: string) => {
-          const list = table.byPrefix.get(p)
-          if (list) scan(list, false)
-        }
-        hit('/')
-        for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) hit(path.slice(0, i))
-        if (path.length > 1 && !path.endsWith('/')) hit(path)
-      }
+      const best = firstMatch(table, path, m, ambiguous)
       return decide(best >= 0 ? table.rules[best] : undefined, ambiguous ? 'ambiguous-path' : undefined)
     },
   }
