@@ -15,6 +15,7 @@ import { createTrustedProxyCheck, type PeerCheck } from './request/trusted-proxi
 import { createSessionCookies, type ActiveSession, type SessionCookies } from './session/session.js'
 import { createStateCookies, type StateCookies } from './session/state.js'
 import type { CredentialCache } from './tokens/cache.js'
+import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
 
 export interface Runtime {
   config: Config
@@ -25,6 +26,8 @@ export interface Runtime {
   /** `rules:` compiled for this config version. */
   rules: RuleSet
   sessions: SessionCookies
+  /** `Authorization: Bearer` tokens: providers' verifyBearer and `extraIssuers`, cached. */
+  bearer: BearerVerifier
   states: StateCookies
   validateRedirect: RedirectValidator
   isTrustedPeer: PeerCheck
@@ -37,6 +40,7 @@ export interface SharedServices {
   logger: Logger
   metrics: Metrics
   sessionCache: CredentialCache<ActiveSession>
+  bearerCache: CredentialCache<BearerEntry>
 }
 
 export function createRuntime(config: Config, shared: SharedServices): Runtime {
@@ -57,6 +61,7 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     )
     loginChecks.set(p.id, allOf([global, compileRequirement(p.authorization)]))
   }
+  for (const e of config.extraIssuers) loginChecks.set(e.id, allOf([global, compileRequirement(e.authorization)]))
   return {
     config,
     providers,
@@ -64,6 +69,13 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     queryChecks: createQueryChecks(),
     rules: compileRules(config.rules, config.providers),
     sessions: createSessionCookies(config, shared.sessionCache),
+    bearer: createBearerVerifier({
+      providers: providers.values(),
+      extraIssuers: config.extraIssuers,
+      cache: shared.bearerCache,
+      metrics: shared.metrics,
+      logger: shared.logger.child({ component: 'bearer' }),
+    }),
     states: createStateCookies(config),
     validateRedirect: createRedirectValidator(config.redirect.allowedDomains, config.server.publicUrl),
     isTrustedPeer: createTrustedProxyCheck(config.server.trustedProxies),

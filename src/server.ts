@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
 import { createCredentialCache } from './tokens/cache.js'
+import type { BearerEntry } from './tokens/bearer.js'
 
 export interface Gatehouse {
   server: Server
@@ -40,7 +41,14 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
     maxTtlSeconds: config.cache.maxTtlSeconds,
     metrics,
   })
-  return { logger, metrics, sessionCache }
+  const bearerCache = createCredentialCache<BearerEntry>({
+    name: 'bearer',
+    maxEntries: config.cache.bearerMaxEntries,
+    maxTtlSeconds: config.cache.maxTtlSeconds,
+    metrics,
+    negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
+  })
+  return { logger, metrics, sessionCache, bearerCache }
 }
 
 /** Builds the app without listening (for supertest). */

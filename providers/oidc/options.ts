@@ -1,4 +1,40 @@
 import { z } from 'zod'
+import { parseDuration } from '../../src/config/duration.js'
+import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS } from '../../src/tokens/jwt.js'
+
+const seconds = (fallback: string, max: number) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const s = parseDuration(v)
+      if (s === undefined || s > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s", at most ${max}s` })
+        return z.NEVER
+      }
+      return s
+    })
+
+/** `Authorization: Bearer <JWT>` accepted in place of a session; defaults depend on the provider type. */
+export const bearerOptionsSchema = z
+  .object({
+    /** Default: on for keycloak and oidc, off for google (ID tokens as bearer are opt-in). */
+    enabled: z.boolean().optional(),
+    /** Accept tokens whose `aud` contains one of these. Default: [clientId]. */
+    audiences: z.array(z.string().min(1)).optional(),
+    /** Also accept tokens whose `azp` is the client id. Default: true (false for google). */
+    acceptAzp: z.boolean().optional(),
+    /** Required payload `typ` claim; null disables the check. Default: `Bearer` for keycloak, none otherwise. */
+    typ: z.string().min(1).nullable().optional(),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256']),
+    /** Tolerated clock difference on `nbf`/`iat` (at most 30s); `exp` is never extended past Gatehouse's clock. */
+    clockSkew: seconds('30s', MAX_CLOCK_SKEW_SECONDS),
+    /** Minimum time between JWKS fetches caused by unknown `kid`s. */
+    jwksCooldown: seconds('30s', 3600),
+  })
+  .strict()
+  .prefault({})
+export type BearerOptions = z.output<typeof bearerOptionsSchema>
 
 /** Options every OIDC-based provider accepts (`type: oidc`, and the base of keycloak/google). */
 export const oidcOptionsShape = {
@@ -20,6 +56,7 @@ export const oidcOptionsShape = {
   timeoutSeconds: z.number().positive().max(60).default(5),
   /** Allow plain-http issuers. For local tests and the demo only. */
   allowInsecureRequests: z.boolean().default(false),
+  bearer: bearerOptionsSchema,
 }
 
 export const oidcOptionsSchema = z.object(oidcOptionsShape).strict()

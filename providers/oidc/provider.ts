@@ -6,6 +6,8 @@ import * as client from 'openid-client'
 import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
 import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
 import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import { createJwks } from '../../src/tokens/jwks.js'
+import { createJwtBearer, providerBearerRules } from './bearer.js'
 import { createIssuerAliases } from './issuer-aliases.js'
 import type { OidcOptions } from './options.js'
 
@@ -111,10 +113,30 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     }
   }
 
+  const bearerRules = providerBearerRules(hooks.type, options, hooks.issuerAliases ?? [])
+  const verifyBearer = bearerRules
+    ? createJwtBearer(
+        bearerRules,
+        createJwks({
+          provider: id,
+          uri: async () => new URL((await configuration()).serverMetadata().jwks_uri!),
+          metrics: ctx.metrics,
+          cooldownMs: options.bearer.jwksCooldown * 1000,
+          timeoutMs: options.timeoutSeconds * 1000,
+        }),
+        (claims, token) => {
+          const base = baseIdentity(claims)
+          // The token itself stands in for the token response, so Keycloak reads roles from it as at login.
+          return hooks.mapClaims ? hooks.mapClaims(base, claims, { access_token: token, token_type: 'bearer' } as client.TokenEndpointResponse) : base
+        },
+      )
+    : undefined
+
   return {
     id,
     type: hooks.type,
     displayName: hooks.displayName,
+    ...(verifyBearer ? { verifyBearer } : {}),
     async ready() {
       await configuration()
     },

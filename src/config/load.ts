@@ -14,6 +14,7 @@ import { parseDuration } from './duration.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
 import { parseRules } from '../rules/definitions.js'
 import type { RulesConfig } from '../rules/types.js'
+import type { JwtAlgorithm } from '../tokens/jwt.js'
 
 export interface ProviderConfig {
   id: string
@@ -22,6 +23,23 @@ export interface ProviderConfig {
   authorization?: AuthorizationConfig
   definition: ProviderDefinition<unknown>
   options: unknown
+}
+
+/** An `extraIssuers` entry with durations in seconds. */
+export interface ExtraIssuerConfig {
+  id: string
+  issuer: string
+  jwksUrl?: string
+  audiences: readonly string[]
+  authorizedParties: readonly string[]
+  typ?: string
+  algorithms: readonly JwtAlgorithm[]
+  clockSkewSeconds: number
+  jwksCooldownSeconds: number
+  userClaim: string
+  emailClaim: string
+  groupsClaim: string
+  authorization?: AuthorizationConfig
 }
 
 export interface Config {
@@ -47,7 +65,8 @@ export interface Config {
   providers: readonly ProviderConfig[]
   authorization: AuthorizationConfig
   headers: RawConfig['headers']
-  cache: { maxEntries: number; maxTtlSeconds: number }
+  cache: { maxEntries: number; maxTtlSeconds: number; bearerMaxEntries: number; negativeTtlSeconds: number }
+  extraIssuers: readonly ExtraIssuerConfig[]
   upstream?: URL
   /** Validated and normalised `rules:` plus `defaultRule:`; compiled per Runtime. */
   rules: RulesConfig
@@ -204,6 +223,14 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     }
   }
 
+  if (raw) {
+    const ids = new Set(raw.providers.map((p) => p.id))
+    raw.extraIssuers.forEach((e, i) => {
+      if (ids.has(e.id)) problems.push(`extraIssuers[${i}].id: "${e.id}" is already used by a provider or another issuer`)
+      ids.add(e.id)
+    })
+  }
+
   const rules = raw ? parseRules(raw.rules, raw.defaultRule, raw.providers) : undefined
   if (rules) problems.push(...rules.problems)
 
@@ -231,7 +258,17 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     providers,
     authorization: raw.authorization,
     headers: raw.headers,
-    cache: { maxEntries: raw.cache.maxEntries, maxTtlSeconds: parseDuration(raw.cache.maxTtl)! },
+    cache: {
+      maxEntries: raw.cache.maxEntries,
+      maxTtlSeconds: parseDuration(raw.cache.maxTtl)!,
+      bearerMaxEntries: raw.cache.bearerMaxEntries ?? raw.cache.maxEntries,
+      negativeTtlSeconds: parseDuration(raw.cache.negativeTtl)!,
+    },
+    extraIssuers: raw.extraIssuers.map(({ clockSkew, jwksCooldown, allowInsecureRequests: _tests, ...e }) => ({
+      ...e,
+      clockSkewSeconds: parseDuration(clockSkew)!,
+      jwksCooldownSeconds: parseDuration(jwksCooldown)!,
+    })),
     upstream: raw.upstream ? new URL(raw.upstream) : undefined,
     rules: rules.rules,
     metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,

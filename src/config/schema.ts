@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
 import { defaultRuleSchema, rulesSchema } from '../rules/schema.js'
+import { JWT_ALGORITHMS } from '../tokens/jwt.js'
 
 const duration = (fallback: string) =>
   z
@@ -54,6 +55,45 @@ export const providerEntrySchema = z
     authorization: authorizationSchema.optional(),
   })
   .passthrough()
+
+/** A token issuer that is not a login provider: its JWTs are accepted as bearer tokens only. */
+export const extraIssuerSchema = z
+  .object({
+    /** Used as the identity's provider, in metrics labels and for per-issuer authorization. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must match [a-z0-9][a-z0-9_-]{0,31}'),
+    /** Exact `iss` value. */
+    issuer: httpUrl,
+    /** The key set; without it, `jwks_uri` from the issuer's discovery document. */
+    jwksUrl: httpUrl.optional(),
+    /** Accept tokens whose `aud` contains one of these. */
+    audiences: stringList,
+    /** Accept tokens whose `azp` is one of these (Keycloak access tokens). */
+    authorizedParties: stringList,
+    /** Required payload `typ` claim (`Bearer` for Keycloak access tokens). */
+    typ: z.string().min(1).optional(),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256']),
+    /** Tolerated clock difference on `nbf`/`iat`, at most 30s. */
+    clockSkew: duration('30s').refine((v) => (parseDuration(v) ?? 0) <= 30, 'must be at most 30s'),
+    /** Minimum time between JWKS fetches caused by unknown `kid`s. */
+    jwksCooldown: duration('30s'),
+    userClaim: z.string().default('sub'),
+    emailClaim: z.string().default('email'),
+    groupsClaim: z.string().default('groups'),
+    /** Extra allow-lists for this issuer's tokens (ANDed with the global ones). */
+    authorization: authorizationSchema.optional(),
+    /** Allow plain-http issuer and JWKS URLs. For local tests only. */
+    allowInsecureRequests: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (!o.audiences.length && !o.authorizedParties.length) {
+      ctx.addIssue({ code: 'custom', path: ['audiences'], message: 'set audiences or authorizedParties: otherwise any token of the issuer would pass' })
+    }
+    if (o.allowInsecureRequests) return
+    for (const key of ['issuer', 'jwksUrl'] as const) {
+      if (o[key]?.startsWith('http:')) ctx.addIssue({ code: 'custom', path: [key], message: 'must be https (set allowInsecureRequests only for local tests)' })
+    }
+  })
 
 export const configSchema = z
   .object({
@@ -116,9 +156,15 @@ export const configSchema = z
         maxEntries: z.number().int().min(1).default(100_000),
         /** Upper bound on any cache entry's life (never beyond the token's or session's own expiry). */
         maxTtl: duration('5m'),
+        /** Upper bound on cached bearer tokens; default: maxEntries. */
+        bearerMaxEntries: z.number().int().min(1).optional(),
+        /** How long a rejected bearer token is remembered (bounded, never as a success); 0 disables. */
+        negativeTtl: duration('5s').refine((v) => (parseDuration(v) ?? 0) <= 60, 'must be at most 60s'),
       })
       .strict()
-      .default({ maxEntries: 100_000, maxTtl: '5m' }),
+      .default({ maxEntries: 100_000, maxTtl: '5m', negativeTtl: '5s' }),
+    /** Issuers whose JWTs are accepted as bearer tokens without being login providers. */
+    extraIssuers: z.array(extraIssuerSchema).default([]),
     /** Access rules by host, path and method; top to bottom, the first match wins (src/rules/). */
     rules: rulesSchema,
     /** The action when no rule matches; default `allow: authenticated`. */

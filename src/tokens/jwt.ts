@@ -1,0 +1,85 @@
+/**
+ * JWT bearer checks on jose: the algorithm allowlist, exact `iss`, lifetime with a small skew,
+ * the `typ` claim, and an audience rule that fits Keycloak access tokens (`aud` or `azp`).
+ * security-lessons.md §4 lists the pitfalls each check answers.
+ */
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { UpstreamIdpError } from '../errors.js'
+
+/** Asymmetric algorithms only: never `none`, never HMAC (a public key must not become a secret). */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number]
+
+/** The most a token's clock may be off; larger values would stretch every token's life. */
+export const MAX_CLOCK_SKEW_SECONDS = 30
+
+/** A token that must be answered with 401 `invalid_token`. `reason` is for logs, never for clients. */
+export class InvalidTokenError extends Error {
+  /** True when the same token may pass shortly (a new `kid` during the JWKS cooldown): not remembered. */
+  readonly transient: boolean
+  constructor(reason: string, transient = false) {
+    super(reason)
+    this.name = 'InvalidTokenError'
+    this.transient = transient
+  }
+}
+
+export interface JwtRules {
+  /** Exact `iss` values (the issuer and, for Google, its scheme-less spelling). */
+  issuers: readonly string[]
+  /** Accept when `aud` contains one of these. */
+  audiences: readonly string[]
+  /** Accept when `azp` equals one of these (Keycloak access tokens often lack a useful `aud`). */
+  authorizedParties: readonly string[]
+  /** Required value of the payload `typ` claim (Keycloak: `Bearer`); undefined = not checked. */
+  typ?: string
+  algorithms: readonly JwtAlgorithm[]
+  clockSkewSeconds: number
+}
+
+// Far above any real access token; bounds the work spent on garbage before any crypto.
+const MAX_TOKEN_LENGTH = 16_384
+
+/** The unverified `iss` of a compact JWS, used only to pick who verifies it. */
+export function peekIssuer(token: string): string | undefined {
+  if (token.length > MAX_TOKEN_LENGTH || token.split('.', 4).length !== 3) return undefined
+  try {
+    const { iss } = decodeJwt(token)
+    return typeof iss === 'string' ? iss : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function audienceAccepted(payload: JWTPayload, rules: JwtRules): boolean {
+  const aud = payload.aud
+  const audiences = Array.isArray(aud) ? aud : typeof aud === 'string' ? [aud] : []
+  if (rules.audiences.length && audiences.some((a) => rules.audiences.includes(a))) return true
+  return typeof payload.azp === 'string' && rules.authorizedParties.includes(payload.azp)
+}
+
+function classify(err: unknown): Error {
+  if (err instanceof UpstreamIdpError) return err
+  if (err instanceof errors.JWKSTimeout) return new UpstreamIdpError('JWKS fetch timed out', { cause: err })
+  if (err instanceof errors.JWKSNoMatchingKey) return new InvalidTokenError('no published key matches the token (kid)', true)
+  if (err instanceof errors.JOSEError) return new InvalidTokenError(err.code)
+  return err as Error
+}
+
+/** Verifies signature, `iss`, `exp`/`nbf`, `typ` and audience; throws InvalidTokenError or UpstreamIdpError. */
+export async function verifyJwt(token: string, getKey: JWTVerifyGetKey, rules: JwtRules): Promise<JWTPayload> {
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, getKey, {
+      issuer: [...rules.issuers],
+      algorithms: [...rules.algorithms],
+      clockTolerance: Math.min(rules.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS),
+      requiredClaims: ['exp', 'sub'],
+    }))
+  } catch (err) {
+    throw classify(err)
+  }
+  if (rules.typ !== undefined && payload.typ !== rules.typ) throw new InvalidTokenError('typ claim mismatch')
+  if (!audienceAccepted(payload, rules)) throw new InvalidTokenError('neither aud nor azp is accepted')
+  return payload
+}
