@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ACCESS_TOKEN_HEADER } from '../headers/identity.js'
 import type { Check } from './authorize.js'
-import { ANONYMOUS, ruleGate } from '../rules/gate.js'
+import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
 import type { BearerVerdict } from '../tokens/bearer.js'
 
 export interface AccessRequest {
@@ -25,6 +25,8 @@ export interface AccessRequest {
   selfUrl: URL | undefined
   /** Constraints from the query string (`/oauth2/auth?allowed_groups=…`), '' for none. */
   querystring: string
+  /** Identify the caller without applying `rules:` (`/oauth2/userinfo` describes, it doesn't guard). */
+  skipRules?: boolean
 }
 
 export type Outcome =
@@ -33,7 +35,7 @@ export type Outcome =
   | { result: 'forbidden'; method: DecisionMethod; identity: Identity; original: OriginalRequest }
 
 function original(rt: Runtime, req: AccessRequest): OriginalRequest {
-  return originalRequest(req.headers, req.source, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme)
+  return originalRequest(req.headers, req.source, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme, rt.config.server.trustForwardedPrefix)
 }
 
 /** Authorization shared by every credential: provider login checks, rule `require`, query constraints. */
@@ -78,8 +80,10 @@ function judgeBearer(rt: Runtime, req: AccessRequest, verdict: BearerVerdict, to
   return judge(rt, req, 'bearer', verdict.identity, verdict.headers, token, ruleCheck)
 }
 
+const NO_RULES: Gate = {}
+
 export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outcome> {
-  const gate = ruleGate(rt, req.querystring, () => original(rt, req))
+  const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, () => original(rt, req))
   if (gate.outcome) return gate.outcome
   const token = rt.bearer.active ? bearerToken(req.headers.authorization) : undefined
   if (token !== undefined) {

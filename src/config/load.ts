@@ -48,6 +48,7 @@ export interface Config {
     port: number
     publicUrl: URL
     trustedProxies: readonly string[]
+    trustForwardedPrefix: boolean
     keepAliveTimeoutMs: number
     workers: number
   }
@@ -242,6 +243,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       ...splitListen(raw.server.listen),
       publicUrl,
       trustedProxies: raw.server.trustedProxies,
+      trustForwardedPrefix: raw.server.trustForwardedPrefix,
       keepAliveTimeoutMs: parseDuration(raw.server.keepAliveTimeout)! * 1000,
       workers: raw.server.workers,
     },

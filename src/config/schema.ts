@@ -108,6 +108,11 @@ export const configSchema = z
          * Requests from other peers are judged as they arrive, never by forwarded headers.
          */
         trustedProxies: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
+        /**
+         * Prepend X-Forwarded-Prefix to X-Forwarded-Uri on /oauth2/forward-auth. Only for a Traefik
+         * that sets it (StripPrefix before ForwardAuth); Caddy passes a client's copy through.
+         */
+        trustForwardedPrefix: z.boolean().default(false),
         /** Node's keep-alive timeout; keep it above the proxy's idle timeout. */
         keepAliveTimeout: duration('65s'),
         /** Worker processes (node:cluster); 1 = single process, 0 = one per CPU. */

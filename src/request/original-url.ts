@@ -41,14 +41,15 @@ function parse(text: string): URL | undefined {
   }
 }
 
-function fromForwarded(headers: IncomingHttpHeaders, fallbackScheme: string): URL | undefined {
+function fromForwarded(headers: IncomingHttpHeaders, fallbackScheme: string, usePrefix: boolean): URL | undefined {
   const host = first(headers['x-forwarded-host'])
   const uri = headers['x-forwarded-uri']
   if (!host || typeof uri !== 'string' || !uri.startsWith('/')) return undefined
   if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) return undefined
   const scheme = normaliseScheme(first(headers['x-forwarded-proto']), fallbackScheme)
   if (!scheme) return undefined
-  const prefix = first(headers['x-forwarded-prefix'])
+  // Caddy relays a client's X-Forwarded-Prefix untouched, so it is read only when configured.
+  const prefix = usePrefix ? first(headers['x-forwarded-prefix']) : undefined
   const path = prefix && prefix.startsWith('/') && !prefix.startsWith('//') ? prefix.replace(/\/$/, '') + uri : uri
   return parse(`${scheme}://${host}${path}`)
 }
@@ -60,6 +61,7 @@ export type HeaderSource = 'original' | 'forwarded' | 'self'
  * @param source which forwarded headers to read; 'self' ignores them all (upstream mode)
  * @param trusted whether the TCP peer is a configured proxy
  * @param self the request's own method and URL
+ * @param usePrefix prepend X-Forwarded-Prefix (`server.trustForwardedPrefix`)
  */
 export function originalRequest(
   headers: IncomingHttpHeaders,
@@ -67,6 +69,7 @@ export function originalRequest(
   trusted: boolean,
   self: { method: string; url: URL | undefined },
   fallbackScheme: string,
+  usePrefix = false,
 ): OriginalRequest {
   if (!trusted || source === 'self') return self
   let url: URL | undefined
@@ -77,7 +80,7 @@ export function originalRequest(
     if (url) url.protocol = normaliseScheme(url.protocol.slice(0, -1), fallbackScheme) + ':'
     m = first(headers['x-original-method'])
   } else {
-    url = fromForwarded(headers, fallbackScheme)
+    url = fromForwarded(headers, fallbackScheme, usePrefix)
     m = first(headers['x-forwarded-method'])
   }
   m = m?.toUpperCase()

@@ -13,11 +13,17 @@ export function userinfoRoute(getRuntime: () => Runtime) {
       source: 'self',
       selfUrl: undefined,
       querystring: '',
+      skipRules: true,
     })
     ctx.set('Cache-Control', 'no-store')
     if (outcome.result === 'unauthenticated') {
       ctx.status = 401
       ctx.body = { error: 'UNAUTHENTICATED', message: 'Sign in to access this resource.' }
+      return
+    }
+    if (outcome.result === 'forbidden') {
+      ctx.status = 403
+      ctx.body = { error: 'FORBIDDEN', message: 'You are signed in but not allowed to access this resource.' }
       return
     }
     const { user, email, groups, roles, preferredUsername, provider } = outcome.identity

@@ -8,7 +8,7 @@ import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { freePort, randomSecret } from '../helpers/stack.js'
 import { sessionCookie } from '../helpers/session.js'
 
-async function start(trustedProxies?: string[]): Promise<Gatehouse> {
+async function start(trustedProxies?: string[], extra: Record<string, unknown> = {}): Promise<Gatehouse> {
   const port = await freePort()
   const config = await buildConfig({
     server: { listen: `127.0.0.1:${port}`, publicUrl: 'https://auth.example.test', ...(trustedProxies ? { trustedProxies } : {}) },
@@ -17,6 +17,7 @@ async function start(trustedProxies?: string[]): Promise<Gatehouse> {
     providers: [{ id: 'corp', type: 'keycloak', issuer: 'http://127.0.0.1:9/realms/x', clientId: 'c', clientSecret: 's', allowInsecureRequests: true }],
     authorization: {},
     logging: { level: 'silent' },
+    ...extra,
   })
   return startGatehouse(config, { logger: createLogger('silent') })
 }
@@ -82,6 +83,19 @@ describe('verify endpoints from a trusted proxy', () => {
     expect(rdOf(auth.headers.location)).toBe(expectedRd)
     const none = await request(gh.url).get('/oauth2/auth').set({ 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/spoofed' })
     expect(rdOf(none.headers.location)).toBeNull()
+  })
+
+  it('ignores X-Forwarded-Prefix unless server.trustForwardedPrefix is set', async () => {
+    const withPrefix = { ...traefik, 'X-Forwarded-Prefix': '/public', Accept: HTML }
+    const res = await request(gh.url).get('/oauth2/forward-auth').set(withPrefix)
+    expect(rdOf(res.headers.location)).toBe(expectedRd)
+    const trusting = await start(undefined, { server: { listen: '127.0.0.1:0', publicUrl: 'https://auth.example.test', trustForwardedPrefix: true } })
+    try {
+      const prefixed = await request(trusting.url).get('/oauth2/forward-auth').set(withPrefix)
+      expect(rdOf(prefixed.headers.location)).toBe('https://app.example.test/public/d/x?tab=1&q=%2F')
+    } finally {
+      await trusting.close()
+    }
   })
 
   it('drops an rd whose host is not allowed', async () => {
@@ -152,6 +166,24 @@ describe('verify endpoints from a trusted proxy', () => {
     expect(res.status).toBe(502)
     expect(res.body).toMatchObject({ error: 'IDP_UNAVAILABLE', requestId: expect.any(String) })
     expect(res.text).not.toMatch(/\bat \S+:\d+|ECONNREFUSED|127\.0\.0\.1:9/)
+  })
+})
+
+describe('/oauth2/userinfo', () => {
+  it('describes the session even where rules deny everything', async () => {
+    const gh = await start(undefined, { defaultRule: { deny: true } })
+    try {
+      const cookie = sessionCookie(gh.runtime())
+      expect((await request(gh.url).get('/oauth2/auth').set('Cookie', cookie)).status).toBe(403)
+      const info = await request(gh.url).get('/oauth2/userinfo').set('Cookie', cookie)
+      expect(info.status).toBe(200)
+      expect(info.body).toMatchObject({ email: 'alice@example.com', groups: ['staff', 'sre'] })
+      const forbidden = await request(gh.url).get('/oauth2/userinfo').set('Cookie', sessionCookie(gh.runtime(), { provider: 'gone' }))
+      expect(forbidden.status).toBe(403)
+      expect((await request(gh.url).get('/oauth2/userinfo')).status).toBe(401)
+    } finally {
+      await gh.close()
+    }
   })
 })
 

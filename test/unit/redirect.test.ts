@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { createRedirectValidator } from '../../src/request/redirect.js'
 
-const corpusFile = new URL('../../../shared/testdata/open-redirects.txt', import.meta.url)
+// A copy of shared/testdata/open-redirects.txt (oauth2-proxy's MIT-licensed corpus), so a bare clone can run it.
+const corpusFile = new URL('../fixtures/open-redirects.txt', import.meta.url)
 
 /** Decode once, as the query parser would; `%a0` lines defeat decodeURIComponent, so go byte-wise. */
 function decodeOnce(line: string): string {
