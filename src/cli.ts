@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js'
 import { startGatehouse } from './server.js'
 import { explain } from './explain.js'
 import { createReloader } from './reload.js'
+import { runCluster, wantsCluster } from './cluster.js'
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -98,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     if (command === 'explain') return runExplain(config, flags)
+    if (wantsCluster(config)) return runCluster(config)
     const gatehouse = await startGatehouse(config)
     const reloader = createReloader({
       file,

@@ -1,0 +1,20 @@
+/**
+ * The bare-Node ceiling: node:http answering 200 with the four identity headers Gatehouse sends on
+ * an allow, and no body. `node bench/ceiling.ts PORT` (plain JS-compatible TypeScript, run by tsx).
+ */
+import { createServer } from 'node:http'
+
+const port = Number(process.argv[2] ?? 0)
+const headers = {
+  'X-Auth-Request-User': '5b7e7c1e-7f0c-5d2e-9a51-6c1f0c8e8a11',
+  'X-Auth-Request-Email': 'alice@example.com',
+  'X-Auth-Request-Groups': 'staff,sre',
+  'X-Auth-Request-Preferred-Username': 'alice',
+}
+const server = createServer((_req, res) => {
+  res.writeHead(200, headers).end()
+})
+server.keepAliveTimeout = 65_000
+server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`))
+process.once('SIGTERM', () => process.exit(0))
+process.once('SIGINT', () => process.exit(0))

@@ -1,0 +1,74 @@
+/**
+ * RSS and heap cost of cached sessions: seals N distinct sessions with the real cookie code, feeds
+ * each Cookie header through `sessions.load` (the verify path: hash → cache miss → decrypt →
+ * identity headers → cache set), drops the cookie strings, and measures after a full GC.
+ * Run with --expose-gc. Prints one JSON line.
+ */
+import { randomBytes } from 'node:crypto'
+import { buildConfig } from '../src/config/load.js'
+import { createMetrics } from '../src/metrics.js'
+import { createSessionCookies, type ActiveSession } from '../src/session/session.js'
+import { createCredentialCache } from '../src/tokens/cache.js'
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) throw new Error('run with node --expose-gc')
+const N = 100_000
+
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc()
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const m = process.memoryUsage()
+  return { rss: m.rss, heap: m.heapUsed }
+}
+
+const config = await buildConfig({
+  server: { listen: '127.0.0.1:4180', publicUrl: 'http://127.0.0.1:4180' },
+  cookie: { secret: randomBytes(32).toString('base64url'), secure: false },
+  providers: [{ id: 'corp', type: 'keycloak', issuer: 'http://127.0.0.1:9/realms/x', clientId: 'gatehouse', clientSecret: 's', allowInsecureRequests: true }],
+  authorization: {},
+  cache: { maxEntries: N, maxTtl: '1h' },
+  logging: { level: 'silent' },
+})
+const metrics = createMetrics({ defaultMetrics: false })
+const cache = createCredentialCache<ActiveSession>({ name: 'session', maxEntries: N, maxTtlSeconds: 3600, metrics })
+const sessions = createSessionCookies(config, cache)
+
+const identity = (i: number) => ({
+  subject: `5b7e7c1e-7f0c-5d2e-9a51-${String(i).padStart(12, '0')}`,
+  user: `5b7e7c1e-7f0c-5d2e-9a51-${String(i).padStart(12, '0')}`,
+  email: `user${i}@example.com`,
+  preferredUsername: `user${i}`,
+  groups: ['staff', 'sre'],
+  roles: ['admin', 'offline_access'],
+  provider: 'corp',
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+})
+
+const before = await settle()
+const BATCH = 2000
+for (let start = 0; start < N; start += BATCH) {
+  const headers: string[] = []
+  for (let i = start; i < start + BATCH; i++) {
+    const s = sessions.create({ identity: identity(i), idToken: 'eyJhbGciOiJSUzI1NiJ9.' + randomBytes(300).toString('base64url') })
+    headers.push(sessions.write(s, undefined)[0]!.split(';')[0]!)
+  }
+  await Promise.all(headers.map((h) => sessions.load(h)))
+}
+if (cache.size !== N) throw new Error(`expected ${N} cached sessions, have ${cache.size}`)
+const after = await settle()
+const row = {
+  cache: 'sessions (sealed cookie → ActiveSession, incl. id_token)',
+  entries: cache.size,
+  rssBefore: before.rss,
+  rssAfter: after.rss,
+  heapAfter: after.heap,
+  rssPerEntry: (after.rss - before.rss) / N,
+  heapPerEntry: (after.heap - before.heap) / N,
+}
+const rows: Record<string, unknown>[] = [row, { cache: 'verified bearer tokens', pending: 'bearer verification not in the tree yet' }]
+process.stdout.write(JSON.stringify({
+  method: `${N.toLocaleString('en-US')} distinct sessions fed through sessions.load() (SHA-256 key, AES-GCM open, identity headers, LRU set) in one process; RSS and heapUsed after 3 forced GCs, before vs after; the cookie strings are dropped first. Each session carries a ~400-byte id_token like a real login.`,
+  rows,
+}) + '\n')

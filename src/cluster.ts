@@ -1,0 +1,72 @@
+/**
+ * `server.workers`: one primary that only supervises, and N worker processes (node:cluster) that
+ * each run the ordinary single-process serve path (`startGatehouse` + reloader) on the shared
+ * listening socket. 1 = single process (this module is not used), 0 = one worker per CPU.
+ *
+ * Each worker has its own session/token cache and its own metrics registry: a cached session is
+ * decrypted once per worker, and a scrape of the metrics listener reaches one worker at a time.
+ * The primary forwards SIGHUP (reload) and SIGTERM/SIGINT (drain and exit) to every worker, and
+ * re-forks a worker that dies unexpectedly (at most once per second).
+ */
+import cluster, { type Worker } from 'node:cluster'
+import { availableParallelism } from 'node:os'
+import type { Config } from './config/load.js'
+
+/** True in the process that should fork workers instead of serving. */
+export const wantsCluster = (config: Config): boolean => config.server.workers !== 1 && cluster.isPrimary
+
+export const workerCount = (config: Config): number =>
+  config.server.workers === 0 ? availableParallelism() : config.server.workers
+
+export interface ClusterOptions {
+  /** How long to wait for workers to drain after SIGTERM before exiting anyway. */
+  shutdownTimeoutMs?: number
+  log?: (message: string) => void
+}
+
+/**
+ * Forks the workers and supervises them. Returns -1 (keep running), like `serve`; the process
+ * exits when the workers have drained after SIGTERM/SIGINT.
+ */
+export function runCluster(config: Config, options: ClusterOptions = {}): number {
+  const n = workerCount(config)
+  const log = options.log ?? ((m: string) => process.stderr.write(`gatehouse[primary ${process.pid}]: ${m}\n`))
+  let stopping = false
+  let lastRestart = 0
+
+  const fork = (): Worker => cluster.fork()
+  for (let i = 0; i < n; i++) fork()
+  log(`started ${n} worker(s) on ${config.server.host}:${config.server.port}`)
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    log(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one`)
+    const wait = Math.max(0, lastRestart + 1000 - Date.now())
+    lastRestart = Date.now() + wait
+    setTimeout(() => {
+      if (!stopping) fork()
+    }, wait)
+  })
+
+  const forward = (signal: NodeJS.Signals) => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
+  }
+  process.on('SIGHUP', () => forward('SIGHUP'))
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} worker(s)`)
+    forward('SIGTERM')
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+    setTimeout(() => {
+      forward('SIGKILL')
+      process.exit(0)
+    }, options.shutdownTimeoutMs ?? 12_000).unref()
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  return -1
+}
