@@ -7,7 +7,7 @@ import { createPublicKey, createVerify, randomUUID } from 'node:crypto'
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose'
 
 const quick = process.argv.includes('--quick')
-const seconds = quick ? 1.5 : 4
+const seconds = quick ? 0.75 : 4
 const N = 2000
 
 const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
