@@ -38,8 +38,8 @@ export function createApp(deps: AppDeps): App {
   const { getRuntime, metrics, logger } = deps
   const koa = new Koa()
   koa.silent = true
-  const auth = verifyRoute(getRuntime, metrics, 'auth')
-  const forwardAuth = verifyRoute(getRuntime, metrics, 'forward_auth')
+  const auth = verifyRoute(getRuntime, metrics, logger, 'auth')
+  const forwardAuth = verifyRoute(getRuntime, metrics, logger, 'forward_auth')
 
   koa.use(errorHandler(logger))
   koa.use(async (ctx, next) => {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import type { Context, Next } from 'koa'
 import type { Logger } from 'pino'
 import { createProxyServer } from 'http-proxy-3'
-import { decide, type Outcome } from './access/decide.js'
+import { decide, resultLabel, type Outcome } from './access/decide.js'
 import { stripIdentityHeaders } from './headers/strip.js'
 import { sendMessage } from './http/respond.js'
 import type { Metrics } from './metrics.js'
@@ -56,9 +56,15 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       const started = performance.now()
       const rt = getRuntime()
       const target = rt.config.upstream!
-      const pending = decide(rt, requestOf(rt, ctx.req))
-      const outcome = pending instanceof Promise ? await pending : pending
-      metrics.decision('upstream', outcome.result, outcome.method, (performance.now() - started) / 1000)
+      let outcome: Outcome
+      try {
+        const pending = decide(rt, requestOf(rt, ctx.req))
+        outcome = pending instanceof Promise ? await pending : pending
+      } catch (err) {
+        metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)
+        throw err
+      }
+      metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
       if (outcome.result === 'allow') {
         prepare(ctx.req, outcome)
         ctx.respond = false
@@ -91,15 +97,17 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
         return refuse('400 Bad Request')
       }
       if (isOwnPath(path)) return refuse('404 Not Found')
-      Promise.resolve(decide(rt, requestOf(rt, req))).then(
+      const started = performance.now()
+      new Promise<Outcome>((resolve) => resolve(decide(rt, requestOf(rt, req)))).then(
         (outcome) => {
-          metrics.decision('upstream', outcome.result, outcome.method, 0)
+          metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
           if (outcome.result === 'allow') {
             prepare(req, outcome)
             proxy.ws(req, socket, head, { target: rt.config.upstream!.href })
           } else refuse(outcome.result === 'forbidden' ? '403 Forbidden' : '401 Unauthorized')
         },
         (err: Error) => {
+          metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)
           logger.error({ err: { message: err.message } }, 'upgrade decision failed')
           refuse('500 Internal Server Error')
         },

@@ -5,7 +5,7 @@
  * header, when any provider or extra issuer accepts bearer tokens, is judged instead of the cookie.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import type { DecisionMethod } from '../metrics.js'
+import type { DecisionMethod, DecisionResult } from '../metrics.js'
 import type { Identity } from '../plugin.js'
 import { originalRequest, type HeaderSource, type OriginalRequest } from '../request/original-url.js'
 import type { Runtime } from '../runtime.js'
@@ -81,6 +81,10 @@ function judgeBearer(rt: Runtime, req: AccessRequest, verdict: BearerVerdict, to
 }
 
 const NO_RULES: Gate = {}
+
+/** The metrics label for an outcome: an invalid bearer token is told apart from a missing login. */
+export const resultLabel = (outcome: Outcome): DecisionResult =>
+  outcome.result === 'unauthenticated' && outcome.invalidToken ? 'invalid_token' : outcome.result
 
 export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outcome> {
   const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, () => original(rt, req))

@@ -4,8 +4,10 @@
  * allocation beyond the answer, a cached session answers without awaiting.
  * Deny shapes: forward-auth-protocols.md §6.5.
  */
+import { randomUUID } from 'node:crypto'
 import type { Context } from 'koa'
-import { decide, type Outcome } from '../access/decide.js'
+import type { Logger } from 'pino'
+import { decide, resultLabel, type Outcome } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import type { DecisionEndpoint, Metrics } from '../metrics.js'
 import { signInUrl, type Runtime } from '../runtime.js'
@@ -38,21 +40,40 @@ function applyOutcome(ctx: Context, rt: Runtime, endpoint: DecisionEndpoint, out
   sendMessage(ctx, 401, 'UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
 }
 
-export function verifyRoute(getRuntime: () => Runtime, metrics: Metrics, endpoint: 'auth' | 'forward_auth') {
+/**
+ * A decision that could not be reached (an IdP's keys unreachable) is a deny, never a 5xx: nginx
+ * would turn it into a 500, and no proxy may read it as "allow".
+ */
+function failClosed(ctx: Context, logger: Logger, err: unknown): void {
+  const requestId = randomUUID()
+  logger.warn({ requestId, code: (err as { code?: string }).code, err: { message: (err as Error).message } }, 'decision failed; denying')
+  ctx.set('Cache-Control', 'no-store')
+  ctx.set('X-Request-Id', requestId)
+  sendMessage(ctx, 401, 'DECISION_UNAVAILABLE', 'Sign-in required', 'Your credentials could not be checked right now. Please try again.', requestId)
+}
+
+export function verifyRoute(getRuntime: () => Runtime, metrics: Metrics, logger: Logger, endpoint: 'auth' | 'forward_auth') {
   return async (ctx: Context) => {
     const started = performance.now()
     const rt = getRuntime()
     const req = ctx.req
-    const pending = decide(rt, {
-      headers: req.headers,
-      peer: req.socket.remoteAddress,
-      method: req.method ?? 'GET',
-      source: endpoint === 'auth' ? 'original' : 'forwarded',
-      selfUrl: undefined,
-      querystring: ctx.querystring,
-    })
-    const outcome = pending instanceof Promise ? await pending : pending
+    let outcome: Outcome
+    try {
+      const pending = decide(rt, {
+        headers: req.headers,
+        peer: req.socket.remoteAddress,
+        method: req.method ?? 'GET',
+        source: endpoint === 'auth' ? 'original' : 'forwarded',
+        selfUrl: undefined,
+        querystring: ctx.querystring,
+      })
+      outcome = pending instanceof Promise ? await pending : pending
+    } catch (err) {
+      metrics.decision(endpoint, 'error', 'none', (performance.now() - started) / 1000)
+      failClosed(ctx, logger, err)
+      return
+    }
     applyOutcome(ctx, rt, endpoint, outcome)
-    metrics.decision(endpoint, outcome.result, outcome.method, (performance.now() - started) / 1000)
+    metrics.decision(endpoint, resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
   }
 }

@@ -86,6 +86,11 @@ describe('Prometheus metrics on the dedicated listener', () => {
     const events = samples.filter((s) => s.name === 'gatehouse_token_cache_events_total' && s.labels.cache === 'bearer').map((s) => s.labels.event)
     expect(events).toEqual(expect.arrayContaining(['hit', 'miss']))
     expect(samples.some((s) => s.name === 'gatehouse_logins_total' && s.labels.result === 'success')).toBe(true)
+    const decision = (result: string, method: string) =>
+      samples.some((s) => s.name === 'gatehouse_decisions_total' && s.labels.result === result && s.labels.method === method)
+    expect(decision('invalid_token', 'bearer')).toBe(true)
+    expect(decision('unauthenticated', 'none')).toBe(true)
+    expect(decision('allow', 'cookie')).toBe(true)
   })
 
   it('keeps label values bounded: no paths, hosts, users or tokens', async () => {

@@ -2,6 +2,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import request from 'supertest'
+import { generateKeyPair, SignJWT } from 'jose'
 import { buildConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/logger.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
@@ -149,6 +150,22 @@ describe('verify endpoints from a trusted proxy', () => {
       socket.on('error', reject)
     })
     expect(reply.startsWith('HTTP/1.1 401')).toBe(true)
+  })
+
+  it('denies with 401 (never a 5xx) and counts an error decision when the bearer issuer\'s keys cannot be fetched', async () => {
+    const { privateKey } = await generateKeyPair('RS256')
+    const jwt = await new SignJWT({ azp: 'c', typ: 'Bearer' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer('http://127.0.0.1:9/realms/x')
+      .setSubject('u')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey)
+    const res = await request(gh.url).get('/oauth2/auth').set({ Authorization: `Bearer ${jwt}`, Accept: 'application/json' })
+    expect(res.status).toBe(401)
+    expect(res.body).toMatchObject({ error: 'DECISION_UNAVAILABLE', requestId: expect.any(String) })
+    const text = await gh.metrics.registry.getSingleMetricAsString('gatehouse_decisions_total')
+    expect(text).toMatch(/endpoint="auth",result="error",method="none"} [1-9]/)
   })
 
   it('serves /ping only on its exact path', async () => {
