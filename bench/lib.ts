@@ -185,6 +185,8 @@ export interface WrkOptions {
   threads?: number
   seconds: number
   tokensFile?: string
+  /** index in the token pool to start from */
+  tokenOffset?: number
   delayMs?: number
 }
 
@@ -200,7 +202,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
   args.push(o.url)
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, {
-      env: { ...process.env, BENCH_TOKENS: o.tokensFile ?? '', BENCH_DELAY_MS: o.delayMs !== undefined ? String(o.delayMs) : '' },
+      env: { ...process.env, BENCH_TOKENS: o.tokensFile ?? '', BENCH_TOKEN_OFFSET: String(o.tokenOffset ?? 0), BENCH_DELAY_MS: o.delayMs !== undefined ? String(o.delayMs) : '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.add(child)

@@ -226,11 +226,13 @@ async function main() {
     for (const c of order) {
       const url = urlOf[c.server] + c.path
       const base = { url, headers: c.headers, connections: CONNECTIONS, tokensFile: c.cold ? poolFile : undefined }
-      await runWrk({ ...base, seconds: WARMUP_S })
+      const warm = await runWrk({ ...base, seconds: WARMUP_S, tokenOffset: poolCursor })
+      if (c.cold) poolCursor += warm.requests
       const pid = services[c.server]!.child.pid!
       const before = c.server === 'gh' ? await cacheEvents(ghUrl) : undefined
       const rss = sampleRss(pid)
-      const r = await runWrk({ ...base, seconds: DURATION_S })
+      const r = await runWrk({ ...base, seconds: DURATION_S, tokenOffset: poolCursor })
+      if (c.cold) poolCursor += r.requests
       const peak = rss.stop()
       const cr = results.get(c.id)!
       cr.runs.push(r)
@@ -243,8 +245,7 @@ async function main() {
         const misses = d(`${cache}:miss`) + d(`${cache}:coalesced`)
         if (hits + misses > 0) (cr.cacheMissShare ??= []).push(misses / (hits + misses))
       }
-      log(`round ${round + 1}/${ROUNDS} ${c.id.padEnd(26)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${us(r.p50)}  p99 ${us(r.p99)}  p99.9 ${us(r.p999)}  err ${r.socketErrors}+${c.expect === 'ok' ? r.statusErrors : 0}  rss ${(peak / 1024).toFixed(0)} MB`)
-      poolCursor++
+      log(`round ${round + 1}/${ROUNDS} ${c.id.padEnd(26)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${us(r.p50)}  p99 ${us(r.p99)}  p99.9 ${us(r.p999)}  err ${r.socketErrors}+${c.expect === 'ok' ? r.statusErrors : 0}  rss ${(peak / 1024).toFixed(0)} MB${cr.cacheMissShare?.length ? `  misses ${(100 * cr.cacheMissShare.at(-1)!).toFixed(1)} %` : ''}`)
     }
   }
 

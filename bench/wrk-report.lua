@@ -20,8 +20,9 @@ function init(args)
     for line in io.lines(token_file) do
       if #line > 0 then tokens[#tokens + 1] = line end
     end
-    -- spread threads over the pool
-    idx = math.floor((id or 0) * #tokens / 4)
+    -- start where the previous run stopped (BENCH_TOKEN_OFFSET), so that a warm-up never
+    -- leaves the measured run's first tokens in the cache; threads spread over the pool
+    idx = (tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") + math.floor((id or 0) * #tokens / 4)) % #tokens
   end
 end
 
