@@ -57,7 +57,8 @@ const r = await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, s
 console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}`)
 await gh.stop()
 await realm.close()
-const prof = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+// --cpu-prof writes one file per thread; the main thread's is *.0.NNN.cpuprofile (tsx's loader thread is .1.)
+const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()[0]
 if (!prof) throw new Error(`no .cpuprofile in ${dir}`)
 spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'cpuprofile-summary.ts'), join(dir, prof), '30'], { stdio: 'inherit' })
 process.exit(0)
