@@ -76,7 +76,8 @@ export function createApp(deps: AppDeps): App {
   const koaCallback = koa.callback.bind(koa)
   koa.callback = () => {
     const handle = koaCallback()
-    return (req, res) => (fast(req as IncomingMessage, res as ServerResponse) ? ANSWERED : handle(req, res))
+    const next = handle as (req: IncomingMessage, res: ServerResponse) => unknown
+    return (req, res) => (fast(req as IncomingMessage, res as ServerResponse, next) ? ANSWERED : handle(req, res))
   }
   return { koa, upstream }
 }

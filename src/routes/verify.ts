@@ -58,16 +58,38 @@ const begun = new WeakMap<IncomingMessage, { rt: Runtime; started: number; pendi
 
 const ALLOW_BODY = { auth: 'Accepted', forward_auth: 'OK' } as const
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
+
 /**
- * The hot path without Koa: a GET to either endpoint whose decision is a synchronous allow (cached
- * session or token) is answered here exactly as Koa would (status, identity headers, the status
- * message as a text/plain body). Anything else returns false having written nothing, and the begun
- * decision is handed to `verifyRoute` through Koa, so nothing is decided twice. Koa's per-request
- * work (context objects, delegates, compose, respond, content-type lookup) cost more than the
- * decision itself (bench/profile.ts).
+ * Writes an allow exactly as Koa would (status, identity headers, the status message as a
+ * text/plain body). False, with nothing sent, when a header value is unacceptable to Node: Koa
+ * then answers, through its error handler, as it always did.
+ */
+function writeAllow(res: ServerResponse, endpoint: 'auth' | 'forward_auth', headers: [string, string][]): boolean {
+  try {
+    for (const [name, value] of headers) res.setHeader(name, value)
+  } catch {
+    for (const [name] of headers) res.removeHeader(name)
+    return false
+  }
+  const body = ALLOW_BODY[endpoint]
+  res.statusCode = endpoint === 'auth' ? 202 : 200
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('Content-Length', body.length)
+  res.end(body)
+  return true
+}
+
+/**
+ * The hot path without Koa: a GET to either endpoint whose decision is an allow (a cached session
+ * or token at once, a first-seen token once verified) is answered here by `writeAllow`. Anything
+ * else goes to Koa (`next`) having written nothing, with the begun decision handed to
+ * `verifyRoute`, so nothing is decided twice. Returns false when Koa should take the request now.
+ * Koa's per-request work (context objects, delegates, compose, respond, content-type lookup) cost
+ * more than the decision itself (bench/profile.ts).
  */
 export function fastVerify(getRuntime: () => Runtime, metrics: Metrics) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+  return (req: IncomingMessage, res: ServerResponse, next: Handler): boolean => {
     const url = req.url
     if (req.method !== 'GET' || url === undefined || url.charCodeAt(0) !== 47 /* '/' */ || url.includes('#')) return false
     const q = url.indexOf('?')
@@ -90,17 +112,25 @@ export function fastVerify(getRuntime: () => Runtime, metrics: Metrics) {
     } catch {
       return false // Koa decides again, and fails closed there
     }
-    if (pending instanceof Promise || pending.result !== 'allow') {
+    const toKoa = (decided: Outcome | Promise<Outcome>) => {
+      begun.set(req, { rt, started, pending: decided })
+      next(req, res)
+    }
+    const settle = (outcome: Outcome) => {
+      if (outcome.result === 'allow' && writeAllow(res, endpoint, outcome.headers)) {
+        metrics.decision(endpoint, resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
+      } else toKoa(outcome)
+    }
+    if (pending instanceof Promise) {
+      // a rejection is handed over as it is: verifyRoute fails closed on it
+      pending.then(settle, () => toKoa(pending))
+      return true
+    }
+    if (pending.result !== 'allow') {
       begun.set(req, { rt, started, pending })
       return false
     }
-    res.statusCode = endpoint === 'auth' ? 202 : 200
-    for (const [name, value] of pending.headers) res.setHeader(name, value)
-    const body = ALLOW_BODY[endpoint]
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8')
-    res.setHeader('Content-Length', body.length)
-    res.end(body)
-    metrics.decision(endpoint, resultLabel(pending), pending.method, (performance.now() - started) / 1000)
+    settle(pending)
     return true
   }
 }
