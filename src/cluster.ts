@@ -6,7 +6,8 @@
  * Each worker has its own session/token cache and its own metrics registry: a cached session is
  * decrypted once per worker, and a scrape of the metrics listener reaches one worker at a time.
  * The primary forwards SIGHUP (reload) and SIGTERM/SIGINT (drain and exit) to every worker, and
- * re-forks a worker that dies unexpectedly (at most once per second).
+ * re-forks a worker that dies unexpectedly (at most once per second). A worker that dies before it
+ * listens stops the whole cluster with exit code 1.
  */
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
@@ -34,13 +35,28 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
   let stopping = false
   let lastRestart = 0
 
-  const fork = (): Worker => cluster.fork()
+  const listening = new WeakSet<Worker>()
+  const fork = (): Worker => {
+    const worker = cluster.fork()
+    worker.once('listening', () => listening.add(worker))
+    return worker
+  }
   for (let i = 0; i < n; i++) fork()
   log(`started ${n} worker(s) on ${config.server.host}:${config.server.port}`)
 
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit() // 0, or 1 after a start-up failure
+      return
+    }
+    if (!listening.has(worker)) {
+      // It died before listening (port taken, provider plugin failing to load, …): every
+      // worker would, so stop like the single-process serve does on a start-up failure.
+      log(`worker ${worker.process.pid} exited (${signal ?? code}) before listening; stopping`)
+      stopping = true
+      forward('SIGTERM')
+      process.exitCode = 1
+      setTimeout(() => process.exit(1), 2000).unref()
       return
     }
     log(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one`)
