@@ -29,13 +29,9 @@ if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
   exit 0
 fi
 
-GO="${GO:-}"
-if [[ -z "$GO" ]]; then
-  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-  else die "no Go toolchain found (PATH or /usr/local/go/bin/go); install Go >= 1.22"; fi
-fi
-log "using $("$GO" version)"
+# shellcheck source=lib/go-module.sh
+source "$(dirname "$0")/lib/go-module.sh"
+find_go
 
 case "$OAUTH2_PROXY_VERSION" in
   v7.*) ;;
@@ -43,16 +39,11 @@ case "$OAUTH2_PROXY_VERSION" in
 esac
 
 mkdir -p "$OUT_DIR"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/oauth2-proxy-build.XXXXXX")"
-cleanup() { chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+make_workdir oauth2-proxy
 
 LDFLAGS="-s -w -X $MODULE/pkg/version.VERSION=$OAUTH2_PROXY_VERSION"
 start=$(date +%s)
-log "downloading $MODULE@$OAUTH2_PROXY_VERSION from the module proxy"
-SRC="$("$GO" mod download -json "$MODULE@$OAUTH2_PROXY_VERSION" \
-  | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
-[[ -n "$SRC" && -f "$SRC/go.mod" ]] || die "could not download $MODULE@$OAUTH2_PROXY_VERSION (is the Go module proxy reachable? GOPROXY=$("$GO" env GOPROXY))"
+SRC="$(module_source "$MODULE" "$OAUTH2_PROXY_VERSION")"
 
 log "building as main module (a few minutes on 2 cores)"
 cp -r "$SRC" "$WORK/src"

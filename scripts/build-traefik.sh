@@ -30,13 +30,9 @@ if [[ -x "$BIN" ]] && "$BIN" version >/dev/null 2>&1; then
   exit 0
 fi
 
-GO="${GO:-}"
-if [[ -z "$GO" ]]; then
-  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-  else die "no Go toolchain found (PATH or /usr/local/go/bin/go)"; fi
-fi
-log "using $("$GO" version)"
+# shellcheck source=lib/go-module.sh
+source "$(dirname "$0")/lib/go-module.sh"
+find_go
 
 case "$TRAEFIK_VERSION" in
   v3.*) ;;
@@ -44,15 +40,10 @@ case "$TRAEFIK_VERSION" in
 esac
 
 mkdir -p "$OUT_DIR"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/traefik-build.XXXXXX")"
-cleanup() { chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+make_workdir traefik
 
 start=$(date +%s)
-log "downloading github.com/traefik/traefik/v3@$TRAEFIK_VERSION from the module proxy"
-SRC="$("$GO" mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" \
-  | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-[[ -n "$SRC" && -f "$SRC/go.mod" ]] || die "module download failed or gave no source dir"
+SRC="$(module_source github.com/traefik/traefik/v3 "$TRAEFIK_VERSION")"
 
 # The module cache is read-only; copy to a writable tree (go build may want to touch go.sum).
 cp -r "$SRC" "$WORK/traefik"

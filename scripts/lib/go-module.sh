@@ -1,0 +1,29 @@
+# Shared by scripts/build-*.sh: find Go, fetch a module's source through the Go module proxy, and a
+# scratch directory that is removed on exit. Source it after defining log() and die().
+
+# Sets GO to a Go toolchain: $GO, then PATH, then /usr/local/go/bin/go.
+find_go() {
+  GO="${GO:-}"
+  if [[ -z "$GO" ]]; then
+    if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
+    elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
+    else die "no Go toolchain found (PATH or /usr/local/go/bin/go)"; fi
+  fi
+  log "using $("$GO" version)"
+}
+
+# Prints the read-only module-cache folder holding MODULE@VERSION, downloading it first.
+module_source() {
+  local module=$1 version=$2 dir
+  log "downloading $module@$version from the module proxy"
+  dir="$("$GO" mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+  [[ -n "$dir" && -f "$dir/go.mod" ]] || die "could not download $module@$version (GOPROXY=$("$GO" env GOPROXY))"
+  printf '%s\n' "$dir"
+}
+
+# Sets WORK to a fresh scratch folder, removed when the script exits (the module cache is read-only,
+# so copies made from it need their write bits back before removal).
+make_workdir() {
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/$1-build.XXXXXX")"
+  trap 'chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+}
