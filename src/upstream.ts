@@ -10,10 +10,9 @@ import type { Logger } from 'pino'
 import { createProxyServer } from 'http-proxy-3'
 import { decide, resultLabel, type Outcome } from './access/decide.js'
 import { stripIdentityHeaders } from './headers/strip.js'
-import { sendMessage } from './http/respond.js'
+import { answerDeny } from './http/deny.js'
 import type { Metrics } from './metrics.js'
-import { isBrowserNavigation } from './request/deny-shape.js'
-import { signInUrl, type Runtime } from './runtime.js'
+import type { Runtime } from './runtime.js'
 
 /** Gatehouse's own paths, never proxied. */
 export const isOwnPath = (path: string): boolean =>
@@ -71,19 +70,7 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
         proxy.web(ctx.req, ctx.res, { target: target.href })
         return
       }
-      ctx.set('Cache-Control', 'no-store')
-      if (outcome.result === 'forbidden') {
-        sendMessage(ctx, 403, 'FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
-        return
-      }
-      if (outcome.invalidToken) ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
-      if (!outcome.invalidToken && isBrowserNavigation(ctx.req.headers)) {
-        const url = outcome.original.url
-        ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 302 : 303
-        ctx.set('Location', signInUrl(rt, url ? rt.validateRedirect(url.href) : undefined))
-        return
-      }
-      sendMessage(ctx, 401, 'UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
+      answerDeny(ctx, rt, outcome, { redirectBrowsers: true, locationOn401: false })
     },
     upgrade(req, socket, head) {
       const rt = getRuntime()

@@ -9,12 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
 import type { Logger } from 'pino'
 import { decide, resultLabel, type Outcome } from '../access/decide.js'
-import { isBrowserNavigation } from '../request/deny-shape.js'
 import type { DecisionEndpoint, Metrics } from '../metrics.js'
-import { signInUrl, type Runtime } from '../runtime.js'
+import type { Runtime } from '../runtime.js'
+import { answerDeny } from '../http/deny.js'
 import { sendMessage } from '../http/respond.js'
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 function applyOutcome(ctx: Context, rt: Runtime, endpoint: DecisionEndpoint, outcome: Outcome): void {
   if (outcome.result === 'allow') {
@@ -22,23 +20,8 @@ function applyOutcome(ctx: Context, rt: Runtime, endpoint: DecisionEndpoint, out
     for (const [name, value] of outcome.headers) ctx.set(name, value)
     return
   }
-  ctx.set('Cache-Control', 'no-store')
-  if (outcome.result === 'forbidden') {
-    sendMessage(ctx, 403, 'FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
-    return
-  }
-  const url = outcome.original.url
-  const login = signInUrl(rt, url ? rt.validateRedirect(url.href) : undefined)
-  if (outcome.invalidToken) ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
   // nginx turns any 3xx from auth_request into a 500, so /oauth2/auth only ever says 401.
-  if (endpoint === 'forward_auth' && !outcome.invalidToken && isBrowserNavigation(ctx.req.headers)) {
-    ctx.status = SAFE_METHODS.has(outcome.original.method) ? 302 : 303
-    ctx.set('Location', login)
-    ctx.body = ''
-    return
-  }
-  if (endpoint === 'auth') ctx.set('Location', login)
-  sendMessage(ctx, 401, 'UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
+  answerDeny(ctx, rt, outcome, { redirectBrowsers: endpoint === 'forward_auth', locationOn401: endpoint === 'auth' })
 }
 
 /**

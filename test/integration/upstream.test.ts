@@ -96,6 +96,9 @@ describe('upstream mode', () => {
     expect(nav.headers.location).toBe(`${gh.url.replace('127.0.0.1', '127.0.0.1')}/oauth2/start?rd=${encodeURIComponent(gh.url + '/app')}`)
     const api = await request(gh.url).get('/app').set('Accept', 'application/json')
     expect(api.status).toBe(401)
+    const post = await request(gh.url).post('/app').set('Accept', 'text/html').send('x=1')
+    expect(post.status).toBe(303)
+    expect(post.headers.location).toMatch(/\/oauth2\/start\?rd=/)
   })
 
   it('forbids users outside the authorization settings', async () => {
