@@ -1,6 +1,6 @@
-// The shipped package (test/package): build, `npm pack`, installs of the tarball (global, and production-only in a
-// read-only sandbox). Slow and needs the npm registry, so it is its own project: `npm run test:package`.
-// Same ts-jest ESM setup as the `jest` key in package.json.
+// Slow tests that need more than the repository: test/package (build, `npm pack`, installs of the tarball from the
+// npm registry: `npm run test:package`) and test/helm (the chart rendered by a Helm built with scripts/build-helm.sh:
+// `npm run test:helm`). Same ts-jest ESM setup as the `jest` key in package.json.
 /** @type {import('jest').Config} */
 export default {
   preset: 'ts-jest/presets/default-esm',
@@ -8,7 +8,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
-  testMatch: ['<rootDir>/test/package/**/*.test.ts'],
+  testMatch: ['<rootDir>/test/package/**/*.test.ts', '<rootDir>/test/helm/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 120_000,
   forceExit: true,
