@@ -27,7 +27,10 @@ const UNREACHABLE_IDP = { id: 'corp', type: 'oidc', issuer: 'http://127.0.0.1:9/
 const BASE = { cookie: { secret: randomSecret() }, providers: [UNREACHABLE_IDP], authorization: {} }
 
 const started: Running[] = []
+const leftovers: number[] = []
 afterAll(async () => {
+  // What a failed `npm start` test leaves behind (the orphan it looks for).
+  for (const pid of leftovers) if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL')
   for (const r of started) {
     if (r.child.exitCode !== null || r.child.pid === undefined) continue
     for (const pid of await descendants(r.child.pid)) process.kill(pid, 'SIGKILL')
@@ -106,6 +109,7 @@ describe('npm start', () => {
     started.push(npm)
     await waitFor(`http://127.0.0.1:${port}/ping`, 200, 30_000, npm)
     const tree = await descendants(npm.child.pid!)
+    leftovers.push(...tree)
     expect(tree.length).toBeGreaterThan(0)
     npm.child.kill('SIGTERM')
     await npm.exited
