@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { DEMO_USERS, startRealm } from '../src/devidp/realm.js'
+import { DEMO_USERS, startRealm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
 import { BENCH_DIR, freePort, runWrk, startService, waitForHttp } from './lib.js'
 

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { DEMO_USERS, startRealm, type Realm } from '../src/devidp/realm.js'
+import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
 import {
   BENCH_DIR, ROOT, checkWrk, freePort, median, runWrk, sampleRss, startService, tail, waitForHttp,

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.js'
 import { startGatehouse } from './server.js'
 import { explain } from './explain.js'
 import { createReloader } from './reload.js'
-import { runCluster, wantsCluster } from './cluster.js'
+import { nameProcess, runCluster, wantsCluster } from './cluster.js'
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -113,9 +113,14 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => void reloader.reload('SIGHUP'))
     const stop = () => {
       unwatch()
-      gatehouse.logger.info('shutting down')
-      gatehouse.close().then(() => process.exit(0))
-      setTimeout(() => process.exit(0), 10_000).unref()
+      const graceMs = gatehouse.runtime().config.server.shutdownGraceMs
+      gatehouse.logger.info({ gracePeriodMs: graceMs }, 'shutting down')
+      gatehouse.close().then(() => {
+        gatehouse.logger.info('stopped')
+        process.exit(0)
+      })
+      // close() cuts connections when the grace period ends; this only guards against a hang
+      setTimeout(() => process.exit(1), graceMs + 5000).unref()
     }
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
@@ -130,5 +135,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+nameProcess()
 const code = await main(process.argv.slice(2))
 if (code >= 0) process.exit(code)

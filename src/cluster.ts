@@ -5,7 +5,7 @@
  *
  * Each worker has its own session/token cache and its own metrics registry: a cached session is
  * decrypted once per worker, and a scrape of the metrics listener reaches one worker at a time.
- * The primary forwards SIGHUP (reload) and SIGTERM/SIGINT (drain and exit) to every worker, and
+ * The primary forwards SIGHUP (reload) and SIGTERM/SIGINT (drain and exit, see src/http/drain.ts) to every worker, and
  * re-forks a worker that dies unexpectedly (at most once per second). A worker that dies before it
  * listens stops the whole cluster with exit code 1.
  */
@@ -16,11 +16,19 @@ import type { Config } from './config/load.js'
 /** True in the process that should fork workers instead of serving. */
 export const wantsCluster = (config: Config): boolean => config.server.workers !== 1 && cluster.isPrimary
 
+/**
+ * Names the process so `pidof gatehouse` (and `kill -HUP "$(pidof gatehouse)"`) finds the one process to signal:
+ * the single-process server or the cluster primary. Workers get another name, or a HUP would reach them twice.
+ */
+export function nameProcess(): void {
+  process.title = cluster.isPrimary ? 'gatehouse' : 'gatehouse-worker'
+}
+
 export const workerCount = (config: Config): number =>
   config.server.workers === 0 ? availableParallelism() : config.server.workers
 
 export interface ClusterOptions {
-  /** How long to wait for workers to drain after SIGTERM before exiting anyway. */
+  /** How long to wait for workers to drain after SIGTERM before exiting anyway (default: the grace period + 2 s). */
   shutdownTimeoutMs?: number
   log?: (message: string) => void
 }
@@ -80,7 +88,7 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
     setTimeout(() => {
       forward('SIGKILL')
       process.exit(0)
-    }, options.shutdownTimeoutMs ?? 12_000).unref()
+    }, options.shutdownTimeoutMs ?? config.server.shutdownGraceMs + 2000).unref()
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
 import { createCredentialCache } from './tokens/cache.js'
+import { drainable } from './http/drain.js'
 import type { BearerEntry } from './tokens/bearer.js'
 
 export interface Gatehouse {
@@ -24,6 +25,7 @@ export interface Gatehouse {
   logger: Logger
   runtime(): Runtime
   reload(config: Config): void
+  /** Graceful: stops accepting, answers what is in flight, cuts the rest after server.shutdownGracePeriod. */
   close(): Promise<void>
 }
 
@@ -93,6 +95,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
   // Only upstream mode listens for upgrades; otherwise Node treats them as ordinary checks.
   if (built.upstream) server.on('upgrade', built.upstream.upgrade)
   await listen(server, config.server.host, config.server.port)
+  const drains = [drainable(server)]
 
   let metricsServer: Server | undefined
   if (config.metrics) {
@@ -107,6 +110,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
       )
     })
     await listen(metricsServer, config.metrics.host, config.metrics.port)
+    drains.push(drainable(metricsServer))
   }
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
@@ -121,13 +125,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
     runtime: built.getRuntime,
     reload: built.reload,
     async close() {
-      const closing = [server, metricsServer].filter((s): s is Server => !!s).map(
-        (s) => new Promise<void>((resolve) => {
-          s.close(() => resolve())
-          s.closeAllConnections()
-        }),
-      )
-      await Promise.all(closing)
+      await Promise.all(drains.map((d) => d.drain(config.server.shutdownGraceMs)))
     },
   }
 }

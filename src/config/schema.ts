@@ -117,6 +117,11 @@ export const configSchema = z
         keepAliveTimeout: duration('65s'),
         /** Worker processes (node:cluster); 1 = single process, 0 = one per CPU. */
         workers: z.number().int().min(0).max(256).default(1),
+        /**
+         * After SIGTERM/SIGINT: stop accepting, answer in-flight requests, then exit; connections still busy after
+         * this long are cut. Keep it below the orchestrator's kill timeout (Kubernetes terminationGracePeriodSeconds).
+         */
+        shutdownGracePeriod: duration('10s'),
       })
       .strict(),
     cookie: z

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { buildConfig } from '../../src/config/load.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { createLogger } from '../../src/logger.js'
-import { DEMO_USERS, startRealm, type Realm, type RealmUser } from '../../src/devidp/realm.js'
+import { DEMO_USERS, startRealm, type Realm, type RealmUser } from '../../dev/devidp/realm.js'
 
 import { freePort } from './ports.js'
 

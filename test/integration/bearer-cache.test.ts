@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import request from 'supertest'
-import type { Realm } from '../../src/devidp/realm.js'
+import type { Realm } from '../../dev/devidp/realm.js'
 import type { Gatehouse } from '../../src/server.js'
 import { startStack, type Stack } from '../helpers/stack.js'
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomUUID } from 'node:crypto'
 import { SignJWT, exportSPKI, generateKeyPair, importJWK, type JWK } from 'jose'
 import request from 'supertest'
-import { startRealm, type Realm } from '../../src/devidp/realm.js'
+import { startRealm, type Realm } from '../../dev/devidp/realm.js'
 import type { Gatehouse } from '../../src/server.js'
 import { startStack, type Stack } from '../helpers/stack.js'
 

@@ -11,7 +11,7 @@ describe('npm run demo', () => {
   beforeAll(async () => {
     const [gh, idp, app] = [await freePort(), await freePort(), await freePort()]
     url = `http://127.0.0.1:${gh}`
-    child = spawn('node', ['--import', 'tsx', 'src/demo/main.ts'], {
+    child = spawn('node', ['--import', 'tsx', 'dev/demo/main.ts'], {
       env: { ...process.env, NODE_OPTIONS: '', DEMO_PORT: String(gh), DEMO_IDP_PORT: String(idp), DEMO_APP_PORT: String(app), DEMO_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

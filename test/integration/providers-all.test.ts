@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { DEMO_USERS, startRealm, type Realm } from '../../src/devidp/realm.js'
+import { DEMO_USERS, startRealm, type Realm } from '../../dev/devidp/realm.js'
 import { CookieJarClient } from '../fakes/browser.js'
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github.js'
 import { startFakeGoogle, type FakeGoogle } from '../fakes/google.js'

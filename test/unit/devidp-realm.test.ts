@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as oidc from 'openid-client'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { DEMO_USERS, startRealm, type Realm } from '../../src/devidp/realm.js'
+import { DEMO_USERS, startRealm, type Realm } from '../../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm, parseForms } from '../fakes/browser.js'
 
 const RP = 'http://127.0.0.1:1'

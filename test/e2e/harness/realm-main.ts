@@ -1,15 +1,15 @@
 /**
- * Runs the Keycloak-shaped dev realm (src/devidp/realm.ts) as its own process for the e2e stack:
+ * Runs the Keycloak-shaped dev realm (dev/devidp/realm.ts) as its own process for the e2e stack:
  *   node --import tsx test/e2e/harness/realm-main.ts '<json RealmOptions without users>'
  * Prints one line `REALM_READY <json>` with the issuer once it listens; exits on SIGTERM/SIGINT.
  */
 import { pathToFileURL } from 'node:url'
-import type { RealmOptions } from '../../../src/devidp/realm.js'
+import type { RealmOptions } from '../../../dev/devidp/realm.js'
 
 // E2E_REALM_MODULE: another build of the realm module (debugging only); default: the repository's.
-const mod: typeof import('../../../src/devidp/realm.js') = process.env.E2E_REALM_MODULE
+const mod: typeof import('../../../dev/devidp/realm.js') = process.env.E2E_REALM_MODULE
   ? await import(pathToFileURL(process.env.E2E_REALM_MODULE).href)
-  : await import('../../../src/devidp/realm.js')
+  : await import('../../../dev/devidp/realm.js')
 const { DEMO_USERS, startRealm } = mod
 
 const raw = process.argv[2]

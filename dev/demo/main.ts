@@ -3,8 +3,8 @@
  * embedded development identity provider (users alice/alice and bob/bob). Loopback only.
  */
 import { randomBytes } from 'node:crypto'
-import { buildConfig } from '../config/load.js'
-import { startGatehouse } from '../server.js'
+import { buildConfig } from '../../src/config/load.js'
+import { startGatehouse } from '../../src/server.js'
 import { DEMO_USERS, startRealm } from '../devidp/realm.js'
 import { startWhoami } from './whoami.js'
 

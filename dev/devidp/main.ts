@@ -1,6 +1,6 @@
 // Development identity provider: a Keycloak-shaped realm with the demo users.
 //   PORT=8180 CLIENT_ID=gatehouse CLIENT_SECRET=... REDIRECT_URI=http://127.0.0.1:4180/oauth2/callback \
-//   node --import tsx src/devidp/main.ts
+//   node --import tsx dev/devidp/main.ts
 // Optional: HOST, REALM, POST_LOGOUT_REDIRECT_URI, BACKCHANNEL_LOGOUT_URI, BANNER (comma lists ok).
 import { DEMO_USERS, startRealm } from './realm.js'
 

@@ -1,7 +1,7 @@
 /** A tiny app for the demo: shows the identity headers Gatehouse sent it. */
 import { createServer, type Server } from 'node:http'
-import { escapeHtml, page } from '../http/pages.js'
-import { IDENTITY_HEADERS } from '../headers/identity.js'
+import { escapeHtml, page } from '../../src/http/pages.js'
+import { IDENTITY_HEADERS } from '../../src/headers/identity.js'
 
 export function startWhoami(port: number, host = '127.0.0.1'): Promise<Server> {
   const server = createServer((req, res) => {
