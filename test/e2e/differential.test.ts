@@ -51,12 +51,15 @@ interface Classified {
   kind: Kind
 }
 
-/** Rule for a normalised path of app.example.test, as the project's matcher decides it. */
+/**
+ * Rule for one already normalised path of app.example.test, as the project's matcher decides it. The matcher
+ * normalises (and may read a path several ways) only when the path holds `%`, `.`, `\`, `;` or `//`; those and
+ * the characters that would end a path are swapped for private-use stand-ins, so it matches exactly this path
+ * segment by segment (`public.` stays a different segment from `public`, as it is).
+ */
 function ruleForPath(path: string): { rule: string; kind: Kind } {
-  // The matcher decodes once: hand it the path with `%` escaped, so it sees exactly `path`. `#` and NUL would
-  // count as ambiguous encodings there; as plain characters they only matter inside a segment, so any other
-  // character stands in for them.
-  const pathname = path.replace(/%/g, '%25').replace(/\?/g, '%3F').replace(/[#\0]/g, '_')
+  const stand = { '%': '\uE000', '.': '\uE001', '\\': '\uE002', ';': '\uE003', '?': '\uE004', '#': '\uE005', '\0': '\uE006' } as Record<string, string>
+  const pathname = path.replace(/\/{2,}/g, '/').replace(/[%.\\;?#\0]/g, (c) => stand[c]!)
   const url = { pathname, hostname: APP_HOST, port: '443', protocol: 'https:' } as unknown as URL
   const v = ruleSet.match({ url, method: 'GET' })
   return { rule: v.rule.def?.name ?? 'default', kind: v.rule.action.kind }
@@ -182,13 +185,16 @@ function judge(t: Target, c: Case, reply: Reply, received: string | undefined, h
     const shown = bad.slice(0, 3).map((b) => `${JSON.stringify(b.reading)} -> ${b.rule} (${b.kind})`).join(', ')
     out.push({ ...base, why: `${c.who} reached the app, which may read it as ${shown}` })
   }
-  // With the opt-in debug header (server.debugRuleHeader), the rule Gatehouse applied must be the rule for the
-  // path the app received.
+  // With the opt-in debug header (server.debugRuleHeader, where this build has it), the rule Gatehouse applied
+  // must be a rule for the path the app received under one of its readings. Its format is not fixed here: the
+  // rule's name, its index, `rules[i]…` or `default` count as naming it.
   const dbg = reply.headers['x-gatehouse-rule'] ?? hitHeaders?.['x-gatehouse-rule']
   if (typeof dbg === 'string') {
-    const expected = ruleSet.match({ url: { pathname: pathOf(received).split('?')[0]!, hostname: APP_HOST, port: '443', protocol: 'https:' } as unknown as URL, method: 'GET' })
-    const name = expected.rule.def?.name ?? 'default'
-    if (!dbg.includes(name)) out.push({ ...base, why: `Gatehouse applied rule "${dbg}", the app's path is under "${name}"` })
+    const raw = ruleSet.match({ url: { pathname: pathOf(received).split('?')[0]!, hostname: APP_HOST, port: '443', protocol: 'https:' } as unknown as URL, method: 'GET' })
+    const candidates = new Map<string, number>([[raw.rule.def?.name ?? 'default', raw.rule.index]])
+    for (const x of classes) candidates.set(x.rule, RULES.findIndex((r) => r.name === x.rule))
+    const named = [...candidates].some(([n, i]) => dbg === n || dbg === String(i) || dbg.startsWith(`rules[${i}]`) || dbg.includes(`"${n}"`) || (i < 0 && /default/i.test(dbg)))
+    if (!named) out.push({ ...base, why: `Gatehouse applied rule "${dbg}", the app's path is under ${[...candidates.keys()].join(' / ')}` })
   }
   return out
 }
