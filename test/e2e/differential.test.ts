@@ -136,6 +136,8 @@ interface Case {
   absolute: string
   host: string
   who: 'anon' | 'bob' | 'alice'
+  /** Sent as a WebSocket upgrade (its own code path in upstream mode). */
+  upgrade: boolean
 }
 
 const caseArb = fc.record({
@@ -148,6 +150,7 @@ const caseArb = fc.record({
   absolute: fc.oneof({ arbitrary: fc.constant(''), weight: 9 }, { arbitrary: fc.constantFrom(`http://${PUBLIC_HOST}`, `http://${APP_HOST}`, 'https://PUBLIC.example.test:443', 'http://x@public.example.test'), weight: 1 }),
   host: fc.oneof({ arbitrary: fc.constant(APP_HOST), weight: 9 }, { arbitrary: fc.constantFrom(PUBLIC_HOST, 'APP.EXAMPLE.TEST', `${APP_HOST}.`, `${PUBLIC_HOST}, ${APP_HOST}`), weight: 1 }),
   who: fc.constantFrom<Case['who']>('anon', 'anon', 'bob', 'alice'),
+  upgrade: fc.oneof({ arbitrary: fc.constant(false), weight: 7 }, { arbitrary: fc.constant(true), weight: 1 }),
 })
 
 /**
@@ -166,6 +169,7 @@ function generate(n: number): { cases: Case[]; seeds: string } {
 interface Violation {
   proxy: string
   who: string
+  upgrade: boolean
   host: string
   target: string
   received: string
@@ -175,7 +179,7 @@ interface Violation {
 
 function judge(t: Target, c: Case, reply: Reply, received: string | undefined, hitHeaders: Record<string, unknown> | undefined): Violation[] {
   if (received === undefined) return []
-  const base = { proxy: t.name, who: c.who, host: c.host, target: c.absolute + c.path, received, status: reply.status }
+  const base = { proxy: t.name, who: c.who, upgrade: c.upgrade, host: c.host, target: c.absolute + c.path, received, status: reply.status }
   const out: Violation[] = []
   const classes: Classified[] = readings(received).map((r) => ({ reading: r, ...ruleForPath(r) }))
   const bad = classes.filter((x) =>
@@ -284,6 +288,7 @@ describe('differential: generated request targets through the real proxies and u
         const headers: Record<string, string> = { Host: c.host.includes(',') ? c.host : `${c.host}:${t.port}`, 'X-Probe': id, Accept: 'application/json' }
         const cookie = c.who === 'anon' ? undefined : f().cookies[c.who]
         if (cookie) headers.Cookie = cookie
+        if (c.upgrade) Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' })
         // status 0: the connection closed without an answer (nginx's 444); errors from Node's core are not
         // `instanceof Error` inside Jest's VM context, so no instanceof test here
         const reply: Reply = await send(t, wire(c), headers).catch((err: { message?: string }) => ({ status: 0, headers: {}, body: String(err?.message) }))
@@ -299,7 +304,7 @@ describe('differential: generated request targets through the real proxies and u
       process.stdout.write(`${line}\n`)
       allViolations.push(...violations)
       if (violations.length > 0) {
-        const shown = violations.slice(0, 12).map((v) => `  [${v.who} Host:${v.host}] ${JSON.stringify(v.target)} -> app got ${JSON.stringify(v.received)} (${v.status}): ${v.why}`)
+        const shown = violations.slice(0, 12).map((v) => `  [${v.who}${v.upgrade ? ' upgrade' : ''} Host:${v.host}] ${JSON.stringify(v.target)} -> app got ${JSON.stringify(v.received)} (${v.status}): ${v.why}`)
         throw new Error(`${violations.length} of ${sent} targets through ${name} broke a rule (${seeds}):\n${shown.join('\n')}`)
       }
       expect(sent).toBeGreaterThan(0)

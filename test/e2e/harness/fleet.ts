@@ -190,6 +190,10 @@ export function send(t: Target, path: string, headers: Record<string, string>, t
         res.on('error', reject)
       },
     )
+    req.on('upgrade', (res, socket) => {
+      socket.destroy()
+      resolve({ status: res.statusCode ?? 101, headers: res.headers, body: '' })
+    })
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${t.name} ${path}`)))
     req.on('error', reject)
     req.end()
