@@ -102,6 +102,20 @@ describe('identity headers sent by the client never reach the app', () => {
     return fleet
   }
 
+  // Gatehouse reads constraints such as ?allowed_groups= from the check's own query; a proxy that passes the
+  // client's query string to the check lets the client choose them (the Caddy example's `uri` used to).
+  for (const name of NAMES) {
+    it(`${name}: the client's query string never reaches the check as Gatehouse constraints`, async () => {
+      const t = f().targets.find((x) => x.name === name)!
+      const query = 'allowed_groups=nobody-has-this&allowed_emails=nobody@invalid.test'
+      const lines = [`GET /query-${name}?${query} HTTP/1.1`, `Host: ${APP_HOST}:${t.port}`, `X-Probe: query-${name}`, `Cookie: ${f().cookies.bob}`, 'Connection: close']
+      const reply = await sendRaw(t, lines.join('\r\n') + '\r\n\r\n')
+      expect(reply.status).toBe(200)
+      const hit = name === 'caddy-fastcgi' ? f().fastcgi!.byProbe.get(`query-${name}`) : f().app.byProbe.get(`query-${name}`)
+      expect(hit).toBeDefined()
+    })
+  }
+
   for (const name of NAMES) {
     it(`${name}: generated identity headers (any spelling, Connection-listed) never reach the app`, async () => {
       const t = f().targets.find((x) => x.name === name)!
