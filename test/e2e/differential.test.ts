@@ -104,10 +104,15 @@ export function readings(received: string): string[] {
     for (const x of [b, stripParams(b)]) {
       const d = decodeOnce(x)
       raws.add(x)
+      // decoded before dot-segments are resolved (`/admin%2fx/../y` is `/admin/y`), the matcher decoding nothing
+      raws.add(d.replace(/%/g, '%25').replace(/\?/g, '%3F'))
       raws.add(d.replace(/\?/g, '%3F')) // one extra decode (the matcher decodes once more)
       raws.add(stripParams(d).replace(/\?/g, '%3F'))
     }
   }
+  // `\` (and a decoded `%5c`) as an ordinary character, as nginx and Unix file paths read it: `/public\x/../admin`
+  // is `/admin` there, `/public/admin` to WHATWG. The stand-in keeps the matcher from turning it into `/`.
+  for (const r of [...raws]) raws.add(r.replace(/\\|%5c/gi, '\uE010'))
   const out = new Set<string>()
   for (const r of raws) {
     const path = normalisePath(r).path
@@ -124,7 +129,8 @@ export function readings(received: string): string[] {
 // ---- generated cases ------------------------------------------------------------------------------------------
 const SEGMENTS = ['public', 'internal', 'admin', 'Public', 'INTERNAL', 'aDmin', 'x', 'reports', '..', '.', '%2e', '%2E',
   '%2e%2e', '.%2e', '%2e.', '%252e%252e', '%252e', '...', '', 'public.', 'public%2e', 'internal%2e', 'admin%20']
-const JOINS = ['/', '/', '/', '//', '\\', '%2f', '%2F', '%5c', '%5C', '%252f', '%255c', '/./', '/../', '/%2e%2e/']
+const JOINS = ['/', '/', '/', '//', '\\', '%2f', '%2F', '%5c', '%5C', '%252f', '%255c', '/./', '/../', '/%2e%2e/',
+  '\\x/../', '\\..\\', '\\%2e%2e/', '%5c..%5c', '%2fx/../', '%5cx/%2e%2e/']
 const DECOR = [';', ';x=1', ';jsessionid=a', '%3b', '%3B', '%253b', ',', ',/../', '%2c', '%2C', '%252c', '%3f', '%3F',
   '%253f', '?', '?a=/internal', '#', '%23', '%2523', '%20', '%2520', '%00', '%2500', '%09', '%0a', '%0d', 'é', '%c3%a9',
   '%C3%A9', 'ı', 'ſ', '％２ｅ', '%u002e', '%', '%zz', '%2', '+', '~', '*', '@', ':', '%3a']
@@ -166,6 +172,9 @@ function generate(n: number): { cases: Case[]; seeds: string } {
   return { cases, seeds: `fixed seed ${FIXED_SEED} (${half}), random seed ${RANDOM_SEED} (${n - half}); replay: DIFF_SEED=${RANDOM_SEED}` }
 }
 
+/** How many answers carried the debug rule header next to a request the app received (printed per proxy). */
+let debugCompared = 0
+
 interface Violation {
   proxy: string
   who: string
@@ -177,10 +186,40 @@ interface Violation {
   why: string
 }
 
+const RANK: Record<Kind, number> = { public: 0, authenticated: 1, require: 2, deny: 3 }
+
+/** The rule a debug header value names (name, index, `#i`, `rules[i]…`, `default`); undefined if none. */
+function named(dbg: string): { rule: string; kind: Kind } | undefined {
+  const i = RULES.findIndex((r, j) => dbg === r.name || dbg === String(j) || dbg === `#${j}` || dbg.startsWith(`rules[${j}]`) || dbg.includes(`"${r.name}"`))
+  if (i >= 0) {
+    const r = RULES[i]!
+    return { rule: r.name!, kind: r.deny ? 'deny' : r.require ? 'require' : r.allow === 'public' ? 'public' : 'authenticated' }
+  }
+  return /default/i.test(dbg) ? { rule: 'default', kind: 'authenticated' } : undefined
+}
+
 function judge(t: Target, c: Case, reply: Reply, received: string | undefined, hitHeaders: Record<string, unknown> | undefined): Violation[] {
-  if (received === undefined) return []
-  const base = { proxy: t.name, who: c.who, upgrade: c.upgrade, host: c.host, target: c.absolute + c.path, received, status: reply.status }
   const out: Violation[] = []
+  const base = { proxy: t.name, who: c.who, upgrade: c.upgrade, host: c.host, target: c.absolute + c.path, received: received ?? '', status: reply.status }
+  // The opt-in debug header (server.debugRuleHeader, where this build has it) names the rule Gatehouse applied.
+  // Gatehouse sends it on its own answers (denies), and a proxy may pass it on: it must name a rule of one of the
+  // readings of the path the app received or, when the app received nothing, of the path the client sent.
+  // Gatehouse sends it on its own answers (denies), and a proxy may pass it on. It must name a real rule (or a
+  // refusal, `refused:…`) at least as strict as the strictest reading of the path the app received or, when the
+  // app received nothing, of the path the client sent: Gatehouse may read more ways than this test, never fewer.
+  const dbg = reply.headers['x-gatehouse-rule'] ?? hitHeaders?.['x-gatehouse-rule']
+  if (typeof dbg === 'string' && !dbg.startsWith('refused')) {
+    debugCompared++
+    const seen = received ?? wire(c)
+    const rules = readings(seen).map((r) => ruleForPath(r))
+    const strictest = rules.reduce((a, b) => (RANK[b.kind] > RANK[a.kind] ? b : a))
+    const applied = named(dbg)
+    if (!applied) out.push({ ...base, why: `the debug header names no rule: "${dbg}"` })
+    else if (RANK[applied.kind] < RANK[strictest.kind]) {
+      out.push({ ...base, why: `Gatehouse applied rule "${dbg}" (${applied.kind}), the path ${JSON.stringify(seen)} may be read as under "${strictest.rule}" (${strictest.kind})` })
+    }
+  }
+  if (received === undefined) return out
   const classes: Classified[] = readings(received).map((r) => ({ reading: r, ...ruleForPath(r) }))
   const bad = classes.filter((x) =>
     c.who === 'anon' ? x.kind !== 'public' : c.who === 'bob' ? x.kind === 'deny' || x.kind === 'require' : x.kind === 'deny',
@@ -188,17 +227,6 @@ function judge(t: Target, c: Case, reply: Reply, received: string | undefined, h
   if (bad.length > 0) {
     const shown = bad.slice(0, 3).map((b) => `${JSON.stringify(b.reading)} -> ${b.rule} (${b.kind})`).join(', ')
     out.push({ ...base, why: `${c.who} reached the app, which may read it as ${shown}` })
-  }
-  // With the opt-in debug header (server.debugRuleHeader, where this build has it), the rule Gatehouse applied
-  // must be a rule for the path the app received under one of its readings. Its format is not fixed here: the
-  // rule's name, its index, `rules[i]…` or `default` count as naming it.
-  const dbg = reply.headers['x-gatehouse-rule'] ?? hitHeaders?.['x-gatehouse-rule']
-  if (typeof dbg === 'string') {
-    const raw = ruleSet.match({ url: { pathname: pathOf(received).split('?')[0]!, hostname: APP_HOST, port: '443', protocol: 'https:' } as unknown as URL, method: 'GET' })
-    const candidates = new Map<string, number>([[raw.rule.def?.name ?? 'default', raw.rule.index]])
-    for (const x of classes) candidates.set(x.rule, RULES.findIndex((r) => r.name === x.rule))
-    const named = [...candidates].some(([n, i]) => dbg === n || dbg === String(i) || dbg.startsWith(`rules[${i}]`) || dbg.includes(`"${n}"`) || (i < 0 && /default/i.test(dbg)))
-    if (!named) out.push({ ...base, why: `Gatehouse applied rule "${dbg}", the app's path is under ${[...candidates.keys()].join(' / ')}` })
   }
   return out
 }
@@ -282,6 +310,7 @@ describe('differential: generated request targets through the real proxies and u
       const statuses = new Map<string, number>()
       const violations: Violation[] = []
       let reached = 0
+      debugCompared = 0
       const started = Date.now()
       const sent = await pool(cases, CONCURRENCY, started + TIME_MS, async (c, i) => {
         const id = `${name}-${i}`
@@ -299,7 +328,7 @@ describe('differential: generated request targets through the real proxies and u
         violations.push(...judge(t, c, reply, hit?.url, hit?.headers))
       })
       const secs = ((Date.now() - started) / 1000).toFixed(1)
-      const line = `${name}: ${sent}/${cases.length} targets in ${secs}s, ${reached} reached the app, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}, ${violations.length} violations`
+      const line = `${name}: ${sent}/${cases.length} targets in ${secs}s, ${reached} reached the app, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}, debug rule header compared ${debugCompared} times, ${violations.length} violations`
       summary.push(line)
       process.stdout.write(`${line}\n`)
       allViolations.push(...violations)
