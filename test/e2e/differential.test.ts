@@ -1,11 +1,15 @@
 /**
  * Differential test through the real proxies: generated request targets go through each example (nginx with both
  * `proxy_pass` forms, Caddy, Traefik) and through Gatehouse's upstream mode to an echo app that records the path
- * it received. Whenever the app got a request, every plausible backend reading of the path it got (the project's
- * own normalisation, WHATWG URL parsing, one extra percent-decode, `;` parameters dropped, `%2f`/`%5c` as `/`, the
- * path cut at a decoded `?`/`#`/NUL or trailing whitespace) must be allowed for that client by the project's own
- * rule matcher (src/rules): anonymous clients only public paths, bob (not in `sre`) no deny or `sre` path, alice
- * no deny path. Case, host and absolute-form targets vary too; the app always is app.example.test.
+ * it received. Whenever the app got a request, every plausible backend reading of the path it got must be allowed
+ * for that client by the project's own rule matcher (src/rules): anonymous clients only public paths, bob (not in
+ * `sre`) no deny or `sre` path, alice no deny path. The readings: the project's own normalisation, WHATWG URL
+ * parsing (`//public` names a host there), decoding before resolving dot-segments (`/admin%2fx/../y`), one extra
+ * percent-decode, `;` parameters dropped, `%2f`/`%5c` as `/`, `\` as an ordinary character (nginx, Unix paths),
+ * the path cut at a decoded `?`/`#`/NUL or trailing whitespace. Case, Host, absolute-form targets and WebSocket
+ * upgrades vary too; the app always is app.example.test. Where Gatehouse sends the opt-in debug header
+ * (`server.debugRuleHeader`: X-Gatehouse-Rule), the rule it names must be at least as strict as the strictest
+ * reading of the path the app received (or, for a deny, of the path the client sent).
  *
  *   DIFF_RUNS      generated targets per proxy (default 2000; half from the fixed seed, half from a random one)
  *   DIFF_SEED      replaces the random seed (printed on every run) to replay a failure
@@ -90,7 +94,7 @@ function pathOf(received: string): string {
 }
 
 /** Every plausible backend reading of a received target, as normalised paths. */
-export function readings(received: string): string[] {
+function readings(received: string): string[] {
   const target = pathOf(received)
   const raw = target.split('?')[0]!
   const bases = [raw]
