@@ -167,7 +167,7 @@ describe('examples/traefik/docker-compose.yml', () => {
   it("routes /oauth2/ to Gatehouse without the middleware, and the app through it", () => {
     expect(label('traefik.http.routers.app-oauth2.rule')).toContain('PathPrefix(`/oauth2/`)')
     expect(label('traefik.http.routers.app-oauth2.middlewares')).toBeUndefined()
-    expect(label('traefik.http.routers.app.middlewares')).toBe('gatehouse@docker')
-    expect(label('traefik.http.routers.app-admin.middlewares')).toBe('gatehouse-sre@docker')
+    expect(label('traefik.http.routers.app.middlewares')).toBe('gatehouse-strip-identity@docker,gatehouse@docker')
+    expect(label('traefik.http.routers.app-admin.middlewares')).toBe('gatehouse-strip-identity@docker,gatehouse-sre@docker')
   })
 })

@@ -18,6 +18,8 @@ export interface SeenRequest {
   method: string
   url: string
   headers: IncomingMessage['headers']
+  /** Names and values exactly as received (repeats and `_` spellings kept apart). */
+  rawHeaders: string[]
   websocket: boolean
 }
 
@@ -25,6 +27,8 @@ export interface EchoApp {
   port: number
   /** Every request that reached the app, oldest first. */
   seen: SeenRequest[]
+  /** Requests that carried an `X-Probe` header, by its value (the differential tests tag each request). */
+  byProbe: Map<string, SeenRequest>
   close(): Promise<void>
 }
 
@@ -148,9 +152,16 @@ function acceptWebSocket(req: IncomingMessage, socket: Socket, head: Buffer): vo
 
 export async function startEchoApp(host = '127.0.0.1'): Promise<EchoApp> {
   const seen: SeenRequest[] = []
+  const byProbe = new Map<string, SeenRequest>()
+  const record = (req: IncomingMessage, websocket: boolean) => {
+    const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, websocket }
+    seen.push(r)
+    const probe = req.headers['x-probe']
+    if (typeof probe === 'string') byProbe.set(probe, r)
+  }
   const sockets = new Set<Socket>()
   const server: Server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, websocket: false })
+    record(req, false)
     const url = req.url ?? '/'
     res.setHeader('Cache-Control', 'no-store')
     if (url.startsWith('/api/')) {
@@ -167,7 +178,7 @@ export async function startEchoApp(host = '127.0.0.1'): Promise<EchoApp> {
     res.end(page(req))
   })
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, websocket: true })
+    record(req, true)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     if (!(req.url ?? '').startsWith('/ws')) {
@@ -188,6 +199,7 @@ export async function startEchoApp(host = '127.0.0.1'): Promise<EchoApp> {
   return {
     port,
     seen,
+    byProbe,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()

@@ -17,6 +17,19 @@ export interface GatehouseParams {
   repoRoot: string
   /** `rules:` block; dropped (and reported) when this Gatehouse build does not accept the key yet. */
   rules?: unknown[]
+  /** Upstream mode: the application Gatehouse proxies to. */
+  upstream?: string
+  /** Same secret for several instances, so one session cookie works on all of them. */
+  cookieSecret?: string
+  /** `server.trustedProxies`; default loopback (Gatehouse behind a proxy on this host). */
+  trustedProxies?: string[]
+  /**
+   * Extra `server:` keys a newer Gatehouse may know (e.g. `debugRuleHeader`); each one the build rejects is
+   * dropped and reported in `optionalErrors`, like `rules`.
+   */
+  optionalServer?: Record<string, unknown>
+  /** Log file name under logDir; default gatehouse.log. */
+  name?: string
 }
 
 export interface RunningGatehouse {
@@ -26,22 +39,25 @@ export interface RunningGatehouse {
   config: Record<string, unknown>
   /** Why the rules block could not be used, if it could not. */
   rulesError?: string
+  /** Optional server keys this build rejected. */
+  optionalErrors: Record<string, string>
 }
 
 export const CLIENT_ID = 'gatehouse'
 export const CLIENT_SECRET = 's3cret'
 export const COOKIE_NAME = '_gatehouse'
 
-function buildConfig(p: GatehouseParams, withRules: boolean): Record<string, unknown> {
+function buildConfig(p: GatehouseParams, withRules: boolean, optional: Record<string, unknown>, secret: string) {
   const config: Record<string, unknown> = {
     server: {
       listen: `127.0.0.1:${p.port}`,
       publicUrl: p.publicUrl,
-      trustedProxies: ['127.0.0.1/32', '::1/128'],
+      trustedProxies: p.trustedProxies ?? ['127.0.0.1/32', '::1/128'],
+      ...optional,
     },
     cookie: {
       name: COOKIE_NAME,
-      secret: randomBytes(32).toString('base64url'),
+      secret,
       domains: [p.cookieDomain],
       secure: false,
       sameSite: 'lax',
@@ -62,6 +78,7 @@ function buildConfig(p: GatehouseParams, withRules: boolean): Record<string, unk
     logging: { level: 'debug' },
   }
   if (withRules && p.rules) config.rules = p.rules
+  if (p.upstream) config.upstream = p.upstream
   return config
 }
 
@@ -75,30 +92,43 @@ function checkConfig(repoRoot: string, file: string): { ok: boolean; output: str
 }
 
 export async function startGatehouse(p: GatehouseParams): Promise<RunningGatehouse> {
-  const configFile = join(p.workDir, 'gatehouse.yaml')
-  let config = buildConfig(p, true)
-  writeFileSync(configFile, stringify(config))
+  const name = p.name ?? 'gatehouse'
+  const configFile = join(p.workDir, `${name}.yaml`)
+  const secret = p.cookieSecret ?? randomBytes(32).toString('base64url')
+  const optional = { ...p.optionalServer }
+  const optionalErrors: Record<string, string> = {}
+  let withRules = true
   let rulesError: string | undefined
+  let config = buildConfig(p, withRules, optional, secret)
+  writeFileSync(configFile, stringify(config))
   let check = checkConfig(p.repoRoot, configFile)
-  if (!check.ok && p.rules && /rules/.test(check.output)) {
-    rulesError = check.output.trim()
-    config = buildConfig(p, false)
+  for (;;) {
+    if (check.ok) break
+    const key = Object.keys(optional).find((k) => check.output.includes(k))
+    if (key) {
+      optionalErrors[key] = check.output.trim()
+      delete optional[key]
+    } else if (withRules && p.rules && /rules/.test(check.output)) {
+      rulesError = check.output.trim()
+      withRules = false
+    } else break
+    config = buildConfig(p, withRules, optional, secret)
     writeFileSync(configFile, stringify(config))
     check = checkConfig(p.repoRoot, configFile)
   }
   if (!check.ok) throw new Error(`gatehouse check-config rejected ${configFile}:\n${check.output}`)
 
   const proc = startProcess({
-    name: 'gatehouse',
+    name,
     command: process.execPath,
     args: ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', configFile],
     cwd: p.repoRoot,
-    logFile: join(p.logDir, 'gatehouse.log'),
+    logFile: join(p.logDir, `${name}.log`),
     env: { ...process.env, NODE_OPTIONS: '' },
   })
   const origin = `http://127.0.0.1:${p.port}`
   await waitFor(proc, 'Gatehouse /ping', async () => (await fetchLoopback(`${origin}/ping`)).status === 200, 30_000)
   // /ready: the provider's discovery document and keys were fetched from the realm
   await waitFor(proc, 'Gatehouse /ready', async () => (await fetchLoopback(`${origin}/ready`)).status === 200, 30_000)
-  return { origin, proc, configFile, config, rulesError }
+  return { origin, proc, configFile, config, rulesError, optionalErrors }
 }

@@ -25,9 +25,19 @@ export interface ProxyParams {
   workDir: string
   logDir: string
   repoRoot: string
+  /** Names the work dir and log when several instances of one proxy run; default: kind. */
+  name?: string
+  /**
+   * nginx only: 'slash' rewrites the example's `proxy_pass http://gatehouse_app;` to the URI form
+   * (`http://gatehouse_app/;`, `/admin/` likewise), with which nginx sends the app its own normalised path.
+   */
+  nginxProxyPass?: 'as-is' | 'slash'
+  /** Caddy only: the app is a FastCGI responder on this port (`reverse_proxy` with `transport fastcgi`). */
+  caddyFastcgiPort?: number
 }
 
 export interface RunningProxy {
+  name: string
   kind: ProxyKind
   scheme: 'http' | 'https'
   origin: string
@@ -107,7 +117,8 @@ export async function startProxy(p: ProxyParams): Promise<RunningProxy> {
   const bin = requireBinary(p.kind, p.repoRoot)
   const scheme = PROXY_SCHEME[p.kind]
   const origin = `${scheme}://${p.appHost}:${p.port}`
-  const dir = join(p.workDir, p.kind)
+  const name = p.name ?? p.kind
+  const dir = join(p.workDir, name)
   mkdirSync(dir, { recursive: true })
   const ex = (...parts: string[]) => join(p.repoRoot, 'examples', ...parts)
   const gh = `127.0.0.1:${p.gatehousePort}`
@@ -115,19 +126,29 @@ export async function startProxy(p: ProxyParams): Promise<RunningProxy> {
 
   if (p.kind === 'nginx') {
     const { cert, key } = selfSignedCert(dir, p.appHost)
-    const site = replaceAll(
+    let site = replaceAll(
       readFileSync(ex('nginx', 'gatehouse.conf'), 'utf8'),
       [
         ['gatehouse:4180', gh],
         ['app:8080', app],
         ['app.example.com', p.appHost],
-        [/^(\s*)listen 443 ssl;/m, `$1listen 127.0.0.1:${p.port} ssl;`],
-        [/^(\s*)listen 80;/m, `$1listen 127.0.0.1:${p.spareport};`],
+        [/^(\s*)listen 443 ssl( default_server)?;/gm, `$1listen 127.0.0.1:${p.port} ssl$2;`],
+        [/^(\s*)listen 80( default_server)?;/gm, `$1listen 127.0.0.1:${p.spareport}$2;`],
         [`/etc/ssl/certs/${p.appHost}.pem`, cert],
         [`/etc/ssl/private/${p.appHost}.key`, key],
       ],
       'examples/nginx/gatehouse.conf',
     )
+    if (p.nginxProxyPass === 'slash') {
+      site = replaceAll(
+        site,
+        [
+          [/(location \/admin\/ \{[^}]*proxy_pass http:\/\/gatehouse_app);/, '$1/admin/;'],
+          [/(location \/ \{[^}]*proxy_pass http:\/\/gatehouse_app);/, '$1/;'],
+        ],
+        'examples/nginx/gatehouse.conf (proxy_pass with URI)',
+      )
+    }
     const siteFile = join(dir, 'gatehouse.conf')
     writeFileSync(siteFile, site)
     for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'tmp', t), { recursive: true })
@@ -157,14 +178,14 @@ http {
       name: 'nginx',
       command: bin,
       args: ['-e', 'stderr', '-p', dir + '/', '-c', mainFile],
-      logFile: join(p.logDir, 'nginx.log'),
+      logFile: join(p.logDir, `${name}.log`),
     })
     await waitUntilRouted(proc, origin)
-    return { kind: 'nginx', scheme, origin, proc, configFiles: [mainFile, siteFile] }
+    return { name, kind: 'nginx', scheme, origin, proc, configFiles: [mainFile, siteFile] }
   }
 
   if (p.kind === 'caddy') {
-    const site = replaceAll(
+    let site = replaceAll(
       readFileSync(ex('caddy', 'Caddyfile'), 'utf8'),
       [
         ['gatehouse:4180', gh],
@@ -173,6 +194,13 @@ http {
       ],
       'examples/caddy/Caddyfile',
     )
+    if (p.caddyFastcgiPort) {
+      site = replaceAll(
+        site,
+        [[`reverse_proxy ${app}\n`, `reverse_proxy 127.0.0.1:${p.caddyFastcgiPort} {\n\t\t\ttransport fastcgi {\n\t\t\t\troot ${dir}\n\t\t\t}\n\t\t}\n`]],
+        'examples/caddy/Caddyfile (FastCGI backend)',
+      )
+    }
     // Global options for a throwaway instance: no admin endpoint (parallel instances), no certificates.
     const file = join(dir, 'Caddyfile')
     writeFileSync(file, `{\n\tadmin off\n\tauto_https off\n}\n\n${site}`)
@@ -181,12 +209,12 @@ http {
       name: 'caddy',
       command: bin,
       args: ['run', '--config', file, '--adapter', 'caddyfile'],
-      logFile: join(p.logDir, 'caddy.log'),
+      logFile: join(p.logDir, `${name}.log`),
       env,
       cwd: dir,
     })
     await waitUntilRouted(proc, origin)
-    return { kind: 'caddy', scheme, origin, proc, configFiles: [file] }
+    return { name, kind: 'caddy', scheme, origin, proc, configFiles: [file] }
   }
 
   // Traefik: static config from the example, entry points moved to loopback ports, file provider pointed at the
@@ -217,9 +245,9 @@ http {
     name: 'traefik',
     command: bin,
     args: [`--configFile=${staticFile}`],
-    logFile: join(p.logDir, 'traefik.log'),
+    logFile: join(p.logDir, `${name}.log`),
     cwd: dir,
   })
   await waitUntilRouted(proc, origin)
-  return { kind: 'traefik', scheme, origin, proc, configFiles: [staticFile, dynamicFile] }
+  return { name, kind: 'traefik', scheme, origin, proc, configFiles: [staticFile, dynamicFile] }
 }

@@ -47,7 +47,8 @@ export interface Stack {
   stop(): Promise<void>
 }
 
-async function startRealmProcess(port: number, publicUrl: string, appOrigin: string, logDir: string) {
+export async function startRealmProcess(port: number, publicUrl: string | string[], appOrigin: string, logDir: string) {
+  const publicUrls = Array.isArray(publicUrl) ? publicUrl : [publicUrl]
   const opts = {
     port,
     realm: REALM,
@@ -56,8 +57,8 @@ async function startRealmProcess(port: number, publicUrl: string, appOrigin: str
       {
         clientId: CLIENT_ID,
         clientSecret: CLIENT_SECRET,
-        redirectUris: [`${publicUrl}/oauth2/callback`],
-        postLogoutRedirectUris: [`${appOrigin}/`, `${publicUrl}/oauth2/sign_in`],
+        redirectUris: publicUrls.map((u) => `${u}/oauth2/callback`),
+        postLogoutRedirectUris: [`${appOrigin}/`, ...publicUrls.map((u) => `${u}/oauth2/sign_in`)],
       },
     ],
   }
@@ -76,6 +77,28 @@ async function startRealmProcess(port: number, publicUrl: string, appOrigin: str
     return Boolean(info)
   }, 30_000)
   return { proc, issuer: info!.issuer, origin: info!.origin }
+}
+
+/** Headless Chromium resolving *.example.test to loopback and accepting the proxies' self-signed certificates. */
+export function launchBrowser(): Promise<Browser> {
+  return pw.chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+      `--host-resolver-rules=MAP *.example.test 127.0.0.1`,
+      // nginx and Traefik serve throwaway self-signed certificates
+      '--ignore-certificate-errors',
+    ],
+  })
 }
 
 export async function startStack(kind: ProxyKind): Promise<Stack> {
@@ -140,24 +163,7 @@ export async function startStack(kind: ProxyKind): Promise<Stack> {
     })
     stoppers.push({ name: kind, stop: () => proxy.proc.stop() })
 
-    const browser = await pw.chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-        `--host-resolver-rules=MAP *.example.test 127.0.0.1`,
-        // nginx and Traefik serve throwaway self-signed certificates
-        '--ignore-certificate-errors',
-      ],
-    })
+    const browser = await launchBrowser()
     stoppers.push({ name: 'chromium', stop: () => browser.close() })
 
     return {
