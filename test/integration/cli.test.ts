@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -73,5 +73,68 @@ authorization: {}
   it('serve refuses to start on an invalid config', async () => {
     const res = await cli(['serve', '--config', file('serve.yaml', 'server: {}\n')])
     expect(res.code).toBe(2)
+  }, 30_000)
+})
+
+const GOOD = () => `
+server: { publicUrl: "https://auth.example.com" }
+cookie: { secret: "${Buffer.alloc(32, 3).toString('base64')}" }
+providers: [{ id: corp, type: keycloak, issuer: "https://sso.example.com/realms/corp", clientId: c, clientSecret: s }]
+authorization: {}
+`
+
+describe('gatehouse command line', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+
+  it.each([[['--help']], [['-h']], [['help']]])('%j prints the usage on stdout and exits 0', async (args) => {
+    const res = await cli(args)
+    expect(res).toMatchObject({ code: 0, stderr: '' })
+    expect(res.stdout).toContain('usage: gatehouse <command>')
+    for (const command of ['serve', 'check-config', 'explain']) expect(res.stdout).toContain(command)
+  }, 30_000)
+
+  it.each(['serve', 'check-config', 'explain'])('%s --help prints that command\'s help, exits 0 and does nothing else', async (command) => {
+    // A config that would make serve start (or fail) proves that --help wins over running the command.
+    const res = await cli([command, '--config', file('help.yaml', GOOD()), '--help'])
+    expect(res).toMatchObject({ code: 0, stderr: '' })
+    expect(res.stdout).toContain(`usage: gatehouse ${command}`)
+    expect((await cli(['help', command])).stdout).toBe(res.stdout)
+  }, 30_000)
+
+  it('--version prints the package version, also when run from another folder', async () => {
+    const res = await cli(['--version'])
+    expect(res).toMatchObject({ code: 0, stdout: `gatehouse ${pkg.version}\n`, stderr: '' })
+    // As a global install runs it: through bin/, from a folder with no package.json of ours.
+    const elsewhere = await run('node', [join(process.cwd(), 'bin/gatehouse.js'), '-V'], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    })
+    expect(elsewhere.stdout).toBe(`gatehouse ${pkg.version}\n`)
+  }, 30_000)
+
+  it.each([
+    [['serve', '--confg', 'x.yaml'], /serve: unknown option --confg \(did you mean --config\?\)/],
+    [['explain', '--url', 'https://a.example.com/', '--user-group', 'sre'], /unknown option --user-group \(did you mean --user-groups\?\)/],
+    [['check-config', '--config'], /check-config: option --config needs a value/],
+    [['check-config', '--config', '--help'], /check-config: option --config needs a value/],
+    [['check-config', '--config='], /check-config: option --config needs a value/],
+    [['check-config', 'gatehouse.yaml'], /unexpected argument "gatehouse.yaml"/],
+    [['serve', '--url', 'https://x/'], /serve: unknown option --url/],
+    [['start'], /unknown command "start"/],
+    [['--verbose'], /unknown option --verbose/],
+    [[], /no command given/],
+  ])('%j is refused with exit 64 and one clear line', async (args, message) => {
+    const res = await cli(args, { GATEHOUSE_CONFIG: file('strict.yaml', GOOD()) })
+    expect(res.code).toBe(64)
+    expect(res.stdout).toBe('')
+    expect(res.stderr).toMatch(message)
+    expect(res.stderr).toContain("Run 'gatehouse --help' for usage.")
+    expect(res.stderr).not.toMatch(/ERR_PARSE_ARGS|\bat \S+:\d+/)
+  }, 30_000)
+
+  it('explain --provider with an unknown id says so in one sentence', async () => {
+    const res = await cli(['explain', '--config', file('explain.yaml', GOOD()), '--url', 'https://a.example.com/', '--provider', 'nope'])
+    expect(res.code).toBe(64)
+    expect(res.stderr).toBe('gatehouse explain: --provider "nope" is not configured; the configured ids are: corp\n')
   }, 30_000)
 })
