@@ -70,6 +70,29 @@ authorization: {}
     expect(missing.stderr).toContain('cannot read (ENOENT)')
   }, 30_000)
 
+  it('check-config catches offline what would make serve fail or never become ready, in our words', async () => {
+    const path = file('offline.yaml', `
+server: { publicUrl: "https://auth.example.com" }
+cookie: { secret: "\${GATEHOUSE_TEST_UNSET}", previousSecrets: ["\${GATEHOUSE_TEST_UNSET}"] }
+redirect: { allowedDomains: ["https://app.example.com"] }
+providers:
+  - { id: corp, type: keycloak, issuer: sso.example.com, clientId: c, clientSecret: s }
+  - { id: dev, type: oidc, issuer: "http://127.0.0.1:9/", clientId: c, clientSecret: s }
+`)
+    const res = await cli(['check-config', '--config', path])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toBe(
+      [
+        'gatehouse: invalid configuration:',
+        '  - cookie.secret, cookie.previousSecrets[0]: environment variable GATEHOUSE_TEST_UNSET is not set',
+        '  - providers[0].issuer: must be an absolute URL such as https://sso.example.com',
+        '  - providers[1].issuer: is http: use https, or set allowInsecureRequests: true (local tests and the demo only)',
+        '  - redirect.allowedDomains[0]: "https://app.example.com" has a scheme: write the host only, e.g. "app.example.com" (an http(s) rd on that host is then allowed)',
+        '',
+      ].join('\n'),
+    )
+  }, 30_000)
+
   it('serve refuses to start on an invalid config', async () => {
     const res = await cli(['serve', '--config', file('serve.yaml', 'server: {}\n')])
     expect(res.code).toBe(2)

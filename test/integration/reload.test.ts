@@ -8,7 +8,6 @@ import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { createReloader } from '../../src/reload.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
-import { freePort } from '../helpers/stack.js'
 import { rawConfig } from './rules-helpers.js'
 
 const PROM = { 'x-original-url': 'https://prometheus.example.com/graph', 'x-original-method': 'GET' }
@@ -181,14 +180,22 @@ describe('gatehouse serve reloads on SIGHUP', () => {
   it('swaps the config on SIGHUP and keeps it when the new file is invalid', async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-sighup-'))
     const file = join(dir, 'gatehouse.yaml')
-    const port = await freePort()
-    const listen = { server: { listen: `127.0.0.1:${port}`, publicUrl: 'https://auth.example.com' }, logging: { level: 'info' } }
+    // Port 0 and the address from the "listening" line: a port picked beforehand can be taken by
+    // another test process before the child binds it.
+    const listen = { server: { listen: '127.0.0.1:0', publicUrl: 'https://auth.example.com' }, logging: { level: 'info' } }
     await writeFile(file, stringify(rawConfig(listen)))
     child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
+    let err = ''
+    let exited = false
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    await until(async () => out.includes('"listening"'), 20_000)
-    const url = `http://127.0.0.1:${port}`
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    child.once('exit', () => (exited = true))
+    await until(async () => {
+      if (exited) throw new Error(`gatehouse serve exited early: ${err}`)
+      return out.includes('"listening"')
+    }, 45_000)
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!
     expect(await status(url)).toBe(401)
 
     // The watcher may also see these writes; the log's reason shows the signal did its part.
@@ -202,5 +209,5 @@ describe('gatehouse serve reloads on SIGHUP', () => {
     // Wait for this file's rejection (by the signal or the watcher), not for any rejection line.
     await until(async () => out.includes('"reason":"SIGHUP"') && /reload rejected[^\n]*rules\[0\]\.paths\[0\]/.test(out))
     expect(await status(url)).toBe(403)
-  }, 40_000)
+  }, 60_000)
 })
