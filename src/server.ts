@@ -101,8 +101,8 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
         res.writeHead(404).end()
         return
       }
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),
       )
     })
