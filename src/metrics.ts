@@ -11,12 +11,35 @@ export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invali
 export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
 export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
 
+/** What a caller may add to a decision for the access log; ignored unless one is attached. */
+export interface DecisionDetail {
+  rule?: string
+  provider?: string
+  requestId?: string
+  email?: string
+}
+
+export interface DecisionRecord extends DecisionDetail {
+  endpoint: DecisionEndpoint
+  result: DecisionResult
+  method: DecisionMethod
+  seconds: number
+}
+
 export interface Metrics {
   readonly registry: Registry
   /** The text a scrape gets: this process's registry, or in a cluster worker the sum over all workers. */
   render(): Promise<string>
   readonly contentType: string
-  decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number): void
+  /**
+   * Counts a decision. `detail` goes to the access log (src/access-log.ts); build it only when
+   * `logsDecisions` is true, so the hot path allocates nothing for a log that is off.
+   */
+  decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number, detail?: DecisionDetail): void
+  /** True when a decision listener (the access log) is attached. */
+  readonly logsDecisions: boolean
+  /** Attaches the one decision listener (the access log). */
+  onDecision(listener: (record: DecisionRecord) => void): void
   cacheEvent(cache: string, event: CacheEvent): void
   cacheEntries(cache: string, entries: () => number): void
   idpRequest(provider: string, operation: string, result: string, seconds: number): void
@@ -108,11 +131,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const boundDecisions = new Map<string, { count: Counter<string>; hist: Histogram<string> }>()
   const boundCache = new Map<string, Counter<string>>()
 
+  let listener: ((record: DecisionRecord) => void) | undefined
+
   return {
     registry,
+    get logsDecisions() {
+      return listener !== undefined
+    },
+    onDecision(fn) {
+      listener = fn
+    },
     render: cluster.isWorker ? clusterWorkerMetrics(registry) : () => registry.metrics(),
     contentType: registry.contentType,
-    decision(endpoint, result, method, seconds) {
+    decision(endpoint, result, method, seconds, detail) {
       const key = endpoint + result + method
       let bound = boundDecisions.get(key)
       if (!bound) {
@@ -124,6 +155,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       }
       bound.count.inc()
       bound.hist.observe(seconds)
+      if (listener) listener({ endpoint, result, method, seconds, ...detail })
     },
     cacheEvent(cache, event) {
       const key = cache + event

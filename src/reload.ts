@@ -46,7 +46,9 @@ function restartOnly(before: Config, after: Config): string[] {
   if (before.server.workers !== after.server.workers) changed.push('server.workers')
   if (JSON.stringify(before.metrics) !== JSON.stringify(after.metrics)) changed.push('metrics.listen')
   if (JSON.stringify(before.cache) !== JSON.stringify(after.cache)) changed.push('cache')
-  if (before.logging.level !== after.logging.level) changed.push('logging.level')
+  for (const key of ['level', 'format', 'accessLog', 'accessLogEmail'] as const) {
+    if (before.logging[key] !== after.logging[key]) changed.push(`logging.${key}`)
+  }
   return changed
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import type { Config } from './config/load.js'
 import { createLogger } from './logger.js'
+import { createAccessLog } from './access-log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
@@ -33,8 +34,9 @@ export interface StartOptions {
 }
 
 export function createServices(config: Config, options: StartOptions = {}): SharedServices {
-  const logger = options.logger ?? createLogger(config.logging.level)
+  const logger = options.logger ?? createLogger(config.logging.level, { format: config.logging.format })
   const metrics = options.metrics ?? createMetrics()
+  if (config.logging.accessLog) metrics.onDecision(createAccessLog(logger, { email: config.logging.accessLogEmail }))
   const sessionCache = createCredentialCache<ActiveSession>({
     name: 'session',
     maxEntries: config.cache.maxEntries,
