@@ -28,6 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# HTTP GET with node's fetch (CI images need not have curl): body on stdout, exit 0 only for a 2xx.
+http_get() {
+  local headers="${2:-}"
+  [[ -n "$headers" ]] || headers='{}'
+  node -e 'fetch(process.argv[1], { headers: JSON.parse(process.argv[2]) })
+    .then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 22) }, () => process.exit(7))' "$1" "$headers"
+}
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # One live check per mode: the metrics text of a cluster is the aggregate, built by other code.
@@ -45,17 +52,17 @@ YAML
   node --import tsx src/cli.ts serve --config "$WORK/gatehouse.yaml" >"$WORK/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 150); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null && break
+    http_get "http://127.0.0.1:$metrics_port/metrics" >/dev/null 2>&1 && break
     kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "gatehouse serve exited"; }
     sleep 0.2
   done
   # Traffic, so the labelled series exist: no credentials, a bad bearer token, a forward-auth navigation.
   for _ in 1 2 3; do
-    curl -s -o /dev/null "http://127.0.0.1:$port/oauth2/auth"
-    curl -s -o /dev/null -H 'Authorization: Bearer nope' "http://127.0.0.1:$port/oauth2/auth"
-    curl -s -o /dev/null -H 'Accept: text/html' "http://127.0.0.1:$port/oauth2/forward-auth"
+    http_get "http://127.0.0.1:$port/oauth2/auth" >/dev/null || true
+    http_get "http://127.0.0.1:$port/oauth2/auth" '{"authorization":"Bearer nope"}' >/dev/null || true
+    http_get "http://127.0.0.1:$port/oauth2/forward-auth" '{"accept":"text/html"}' >/dev/null || true
   done
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" >"$WORK/metrics.txt" || die "scrape failed (workers: $workers)"
+  http_get "http://127.0.0.1:$metrics_port/metrics" >"$WORK/metrics.txt" || die "scrape failed (workers: $workers)"
   grep -q '^gatehouse_decisions_total{' "$WORK/metrics.txt" || die "no decisions in the scrape (workers: $workers)"
   log "promtool check metrics on a live /metrics (workers: $workers, $(wc -l <"$WORK/metrics.txt") lines)"
   "$PROMTOOL" check metrics <"$WORK/metrics.txt" || { cat "$WORK/metrics.txt" >&2; die "promtool check metrics failed (workers: $workers)"; }
