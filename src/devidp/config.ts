@@ -84,6 +84,7 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
     // Keycloak's new-realm lifetimes (refresh = SSO idle, session = SSO max).
     ttl: {
       AccessToken: 300,
+      ClientCredentials: 300,
       AuthorizationCode: 60,
       IdToken: 300,
       RefreshToken: 1800,
