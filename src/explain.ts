@@ -74,9 +74,11 @@ export function explain(config: Config, input: ExplainInput): Explanation {
     decision = 'login'
     why = '401 from /oauth2/auth, 302/303 to sign-in from /oauth2/forward-auth for browser navigations: no session'
   } else {
-    const index = config.providers.findIndex((p) => p.id === identity.provider)
-    const source = index >= 0 ? config.providers[index]! : config.extraIssuers.find((e) => e.id === identity.provider)!
-    const at = index >= 0 ? `providers[${index}]` : `extraIssuers[${config.extraIssuers.indexOf(source as never)}]`
+    // The id was checked above: a provider or an extra issuer has it.
+    const p = config.providers.findIndex((x) => x.id === identity.provider)
+    const e = config.extraIssuers.findIndex((x) => x.id === identity.provider)
+    const source = p >= 0 ? config.providers[p]! : config.extraIssuers[e]!
+    const at = p >= 0 ? `providers[${p}]` : `extraIssuers[${e}]`
     const failed: string[] = []
     if (!compileRequirement(config.authorization)(identity)) failed.push('the global authorization settings')
     if (!compileRequirement(source.authorization)(identity)) failed.push(`${at}.authorization (id "${identity.provider}")`)
