@@ -22,14 +22,9 @@ BIN="$OUT_DIR/promtool"
 log() { printf '[build-promtool] %s\n' "$*" >&2; }
 die() { printf '[build-promtool] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
 # shellcheck source=lib/go-module.sh
 source "$(dirname "$0")/lib/go-module.sh"
+reuse_cached "$BIN" --version
 find_go
 
 case "$PROMTOOL_VERSION" in
@@ -54,9 +49,4 @@ log "building ./cmd/promtool (several minutes on 2 cores)"
     -o "$WORK/promtool.bin" ./cmd/promtool
 ) >&2 || die "go build of promtool $PROMTOOL_VERSION failed"
 
-"$WORK/promtool.bin" --version >/dev/null 2>&1 || die "built binary does not run"
-mv -f "$WORK/promtool.bin" "$BIN"
-end=$(date +%s)
-log "built $BIN in $((end - start)) s"
-"$BIN" --version >&2 || true
-echo "$BIN"
+install_built "$WORK/promtool.bin" "$BIN" --version "$start"
