@@ -1,6 +1,6 @@
 /**
- * `gatehouse serve|check-config|explain [--config FILE]`. Exit code 2 for an invalid config
- * (every problem listed on stderr), 1 for other start-up failures.
+ * `gatehouse serve|check-config|explain [--config FILE]`. Exit codes: 0 ok, 2 invalid config (every problem
+ * listed on stderr), 64 bad command line, 1 other start-up failures. The grammar is in cli-args.ts.
  */
 import { loadConfig } from './config/load.js'
 import { ConfigError } from './errors.js'
@@ -8,57 +8,16 @@ import { startGatehouse } from './server.js'
 import { explain } from './explain.js'
 import { createReloader } from './reload.js'
 import { nameProcess, runCluster, wantsCluster } from './cluster.js'
+import { EXIT_USAGE, packageVersion, parseCommandLine, UsageError, type Parsed } from './cli-args.js'
 
-const USAGE = `usage: gatehouse <command> [options]
-
-commands:
-  serve          start the server
-  check-config   validate the configuration and exit
-  explain        show which rule a request meets and the decision, e.g.
-                 explain --url https://grafana.example.com/api/x --method POST --user-groups a,b --email x@y
-
-options:
-  --config FILE  configuration file (default: $GATEHOUSE_CONFIG or ./gatehouse.yaml)
-
-explain options:
-  --url URL            the original request URL (required)
-  --method M           the original method (default GET)
-  --email E            simulate a signed-in user with this verified email
-  --user-groups a,b    ... with these groups (GitHub: org and org:team)
-  --user-roles r,s     ... with these roles
-  --provider ID        ... who logged in through this provider (default: the first one)
-  --query Q            /oauth2/auth query constraints, e.g. allowed_groups=sre
-  Without --email/--user-groups/--user-roles/--provider the request is anonymous.
-
-serve reloads the configuration on SIGHUP and when the file changes.
-`
-
-export function parseArgs(argv: string[]): { command?: string; flags: Record<string, string> } {
-  const [command, ...rest] = argv
-  const flags: Record<string, string> = {}
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`)
-    const eq = arg.indexOf('=')
-    if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1)
-    else {
-      const value = rest[i + 1]
-      if (value === undefined || value.startsWith('--')) flags[arg.slice(2)] = 'true'
-      else {
-        flags[arg.slice(2)] = value
-        i++
-      }
-    }
-  }
-  return { command, flags }
-}
+type Flags = Record<string, string | undefined>
 
 const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean)
 
-function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Record<string, string>): number {
+function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Flags): number {
   if (!flags.url) {
-    process.stderr.write(`explain needs --url\n${USAGE}`)
-    return 64
+    process.stderr.write("gatehouse explain: --url is required (see 'gatehouse explain --help')\n")
+    return EXIT_USAGE
   }
   const signedIn = ['email', 'user-groups', 'user-roles', 'provider'].some((k) => flags[k] !== undefined)
   try {
@@ -74,24 +33,29 @@ function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Recor
     return 0
   } catch (err) {
     process.stderr.write(`gatehouse explain: ${(err as Error).message}\n`)
-    return 64
+    return EXIT_USAGE
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>
+  let parsed: Parsed
   try {
-    parsed = parseArgs(argv)
+    parsed = parseCommandLine(argv)
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`)
-    return 64
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`gatehouse: ${err.message}\nRun 'gatehouse --help' for usage.\n`)
+    return EXIT_USAGE
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text)
+    return 0
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`gatehouse ${packageVersion()}\n`)
+    return 0
   }
   const { command, flags } = parsed
   const file = flags.config ?? process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'
-  if (command !== 'serve' && command !== 'check-config' && command !== 'explain') {
-    process.stderr.write(USAGE)
-    return command === undefined || command === 'help' || command === '--help' ? 0 : 64
-  }
   try {
     const config = await loadConfig(file)
     if (command === 'check-config') {

@@ -4,7 +4,8 @@
  * listening socket. 1 = single process (this module is not used), 0 = one worker per CPU.
  *
  * Each worker has its own session/token cache and its own metrics registry: a cached session is
- * decrypted once per worker, and a scrape of the metrics listener reaches one worker at a time.
+ * decrypted once per worker. A scrape reaches one worker, which answers with the sum over all
+ * workers, collected through the primary (cluster-metrics.ts).
  * The primary forwards SIGHUP (reload) and SIGTERM/SIGINT (drain and exit, see src/http/drain.ts) to every worker, and
  * re-forks a worker that dies unexpectedly (at most once per second). A worker that dies before it
  * listens stops the whole cluster with exit code 1.
@@ -12,6 +13,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import type { Config } from './config/load.js'
+import { serveClusterMetrics } from './cluster-metrics.js'
 
 /** True in the process that should fork workers instead of serving. */
 export const wantsCluster = (config: Config): boolean => config.server.workers !== 1 && cluster.isPrimary
@@ -43,6 +45,7 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
   let stopping = false
   let lastRestart = 0
 
+  serveClusterMetrics()
   const listening = new WeakSet<Worker>()
   const fork = (): Worker => {
     const worker = cluster.fork()

@@ -39,6 +39,10 @@ export function explain(config: Config, input: ExplainInput): Explanation {
   if (!scheme) throw new Error(`--url must be an absolute http(s) URL, got ${input.url}`)
   url.protocol = scheme
   const method = (input.method ?? 'GET').toUpperCase()
+  const ids = [...config.providers.map((p) => p.id), ...config.extraIssuers.map((e) => e.id)]
+  if (input.user?.provider !== undefined && !ids.includes(input.user.provider)) {
+    throw new Error(`--provider "${input.user.provider}" is not configured; the configured ids are: ${ids.join(', ')}`)
+  }
   const rules = compileRules(config.rules, config.providers)
   const verdict = rules.match({ url, method })
   const { path, ambiguous } = normalisePath(url.pathname)
@@ -70,13 +74,14 @@ export function explain(config: Config, input: ExplainInput): Explanation {
     decision = 'login'
     why = '401 from /oauth2/auth, 302/303 to sign-in from /oauth2/forward-auth for browser navigations: no session'
   } else {
-    const provider = config.providers.find((p) => p.id === identity.provider)
+    // The id was checked above: a provider or an extra issuer has it.
+    const p = config.providers.findIndex((x) => x.id === identity.provider)
+    const e = config.extraIssuers.findIndex((x) => x.id === identity.provider)
+    const source = p >= 0 ? config.providers[p]! : config.extraIssuers[e]!
+    const at = p >= 0 ? `providers[${p}]` : `extraIssuers[${e}]`
     const failed: string[] = []
-    if (!provider) failed.push(`no provider "${identity.provider}" is configured`)
-    else {
-      if (!compileRequirement(config.authorization)(identity)) failed.push('the global authorization: settings')
-      if (!compileRequirement(provider.authorization)(identity)) failed.push(`providers[${provider.id}].authorization`)
-    }
+    if (!compileRequirement(config.authorization)(identity)) failed.push('the global authorization settings')
+    if (!compileRequirement(source.authorization)(identity)) failed.push(`${at}.authorization (id "${identity.provider}")`)
     if (action.kind === 'require' && !action.check(identity)) failed.push("the rule's require")
     if (queryCheck && !queryCheck(identity)) failed.push('the query constraints')
     if (failed.length > 0) {

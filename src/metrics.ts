@@ -2,16 +2,44 @@
  * Every Prometheus metric Gatehouse exports, in one place. Labels are bounded: endpoint names,
  * results, provider ids from config, cache names. Never paths, hosts, users or tokens.
  */
+import cluster from 'node:cluster'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { clusterWorkerMetrics } from './cluster-metrics.js'
 
 export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
 export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
 export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
 export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
 
+/** What a caller may add to a decision for the access log; ignored unless one is attached. */
+export interface DecisionDetail {
+  rule?: string
+  provider?: string
+  requestId?: string
+  email?: string
+}
+
+export interface DecisionRecord extends DecisionDetail {
+  endpoint: DecisionEndpoint
+  result: DecisionResult
+  method: DecisionMethod
+  seconds: number
+}
+
 export interface Metrics {
   readonly registry: Registry
-  decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number): void
+  /** The text a scrape gets: this process's registry, or in a cluster worker the sum over all workers. */
+  render(): Promise<string>
+  readonly contentType: string
+  /**
+   * Counts a decision. `detail` goes to the access log (src/access-log.ts); build it only when
+   * `logsDecisions` is true, so the hot path allocates nothing for a log that is off.
+   */
+  decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number, detail?: DecisionDetail): void
+  /** True when a decision listener (the access log) is attached. */
+  readonly logsDecisions: boolean
+  /** Attaches the one decision listener (the access log). */
+  onDecision(listener: (record: DecisionRecord) => void): void
   cacheEvent(cache: string, event: CacheEvent): void
   cacheEntries(cache: string, entries: () => number): void
   idpRequest(provider: string, operation: string, result: string, seconds: number): void
@@ -24,9 +52,19 @@ export interface Metrics {
 const DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1]
 const IDP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
+/**
+ * prom-client's defaults include three gauges named `*_total` (active handles, requests and resources),
+ * which `promtool check metrics` rejects: `_total` is for counters. Each has a by-`type` gauge with
+ * the same numbers (`sum(nodejs_active_handles)`), so the `_total` copies are dropped.
+ */
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry()
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry })
+    for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name)
+  }
 
   const decisions = new Counter({
     name: 'gatehouse_decisions_total',
@@ -93,9 +131,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const boundDecisions = new Map<string, { count: Counter<string>; hist: Histogram<string> }>()
   const boundCache = new Map<string, Counter<string>>()
 
+  let listener: ((record: DecisionRecord) => void) | undefined
+
   return {
     registry,
-    decision(endpoint, result, method, seconds) {
+    get logsDecisions() {
+      return listener !== undefined
+    },
+    onDecision(fn) {
+      listener = fn
+    },
+    render: cluster.isWorker ? clusterWorkerMetrics(registry) : () => registry.metrics(),
+    contentType: registry.contentType,
+    decision(endpoint, result, method, seconds, detail) {
       const key = endpoint + result + method
       let bound = boundDecisions.get(key)
       if (!bound) {
@@ -107,6 +155,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       }
       bound.count.inc()
       bound.hist.observe(seconds)
+      if (listener) listener({ endpoint, result, method, seconds, ...detail })
     },
     cacheEvent(cache, event) {
       const key = cache + event

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import type { Config } from './config/load.js'
 import { createLogger } from './logger.js'
+import { createAccessLog } from './access-log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
@@ -35,8 +36,9 @@ export interface StartOptions {
 }
 
 export function createServices(config: Config, options: StartOptions = {}): SharedServices {
-  const logger = options.logger ?? createLogger(config.logging.level)
+  const logger = options.logger ?? createLogger(config.logging.level, { format: config.logging.format })
   const metrics = options.metrics ?? createMetrics()
+  if (config.logging.accessLog) metrics.onDecision(createAccessLog(logger, { email: config.logging.accessLogEmail }))
   const sessionCache = createCredentialCache<ActiveSession>({
     name: 'session',
     maxEntries: config.cache.maxEntries,
@@ -104,8 +106,8 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
         res.writeHead(404).end()
         return
       }
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),
       )
     })

@@ -10,6 +10,8 @@ export interface RealmClient {
   postLogoutRedirectUris?: string[]
   /** optional back-channel logout receiver; gets a logout+jwt with sid on logout */
   backchannelLogoutUri?: string
+  /** Keycloak's "Service accounts roles": the client may use the client-credentials grant. */
+  serviceAccount?: boolean
 }
 
 interface HtmlCtx {
@@ -19,6 +21,12 @@ interface HtmlCtx {
 }
 
 const OIDC = '/protocol/openid-connect'
+
+/**
+ * The client-credentials grant gives a JWT access token only for a resource server (oidc-provider's
+ * resource indicators); this one stands for "the realm" and is applied when the request names none.
+ */
+const SERVICE_ACCOUNT_RESOURCE = 'urn:gatehouse:devidp:service-account'
 
 export interface ConfigInput {
   mount: string
@@ -38,7 +46,7 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
       client_secret: c.clientSecret,
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris ?? c.redirectUris,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', ...(c.serviceAccount ? ['client_credentials'] : [])],
       response_types: ['code'],
       // oidc-provider accepts client_secret_post from a _basic client too.
       token_endpoint_auth_method: 'client_secret_basic',
@@ -76,6 +84,7 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
     // Keycloak's new-realm lifetimes (refresh = SSO idle, session = SSO max).
     ttl: {
       AccessToken: 300,
+      ClientCredentials: 300,
       AuthorizationCode: 60,
       IdToken: 300,
       RefreshToken: 1800,
@@ -87,6 +96,11 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
     // Keycloak issues a refresh token on every code exchange, not only for offline_access.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
+    // A Keycloak service-account token: payload typ Bearer and azp = the client, as Gatehouse's bearer check expects.
+    extraTokenClaims: async (_ctx: unknown, token: { kind: string; clientId: string }) =>
+      token.kind === 'ClientCredentials'
+        ? { typ: 'Bearer', azp: token.clientId, preferred_username: `service-account-${token.clientId}` }
+        : undefined,
     findAccount: async (_ctx: unknown, sub: string) => {
       const claims = i.accounts.claims(sub)
       return claims && { accountId: sub, claims: async () => claims }
@@ -99,6 +113,21 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
       introspection: { enabled: true },
       revocation: { enabled: true },
       backchannelLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Only the client-credentials grant gets the resource: code-flow tokens stay as they were.
+        defaultResource: async (ctx: { oidc: { params?: Record<string, unknown> } }, _client: unknown, oneOf?: string) =>
+          oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? SERVICE_ACCOUNT_RESOURCE : undefined),
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (_ctx: unknown, _resource: string, client: { clientId: string }) => ({
+          scope: 'openid profile email',
+          audience: client.clientId,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 300,
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: HtmlCtx, form: string) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { oidcOptionsShape } from '../oidc/options.js'
+import { oidcOptionsShape, requireHttpsIssuer } from '../oidc/options.js'
 
 /** The fields of a service-account key file Gatehouse uses. */
 const serviceAccountKey = z.object({
@@ -57,6 +57,7 @@ export const googleOptionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
+    requireHttpsIssuer(o, ctx)
     if (!o.groups.length) return
     if (!o.serviceAccount) ctx.addIssue({ code: 'custom', path: ['serviceAccount'], message: 'is required when groups are set' })
     if (!o.adminEmail) ctx.addIssue({ code: 'custom', path: ['adminEmail'], message: 'is required when groups are set' })

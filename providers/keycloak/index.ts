@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import { z } from 'zod'
 import { defineProvider } from '../../src/plugin.js'
-import { oidcOptionsShape, type OidcOptions } from '../oidc/options.js'
+import { oidcOptionsShape, requireHttpsIssuer, type OidcOptions } from '../oidc/options.js'
 import { createOidcProvider } from '../oidc/provider.js'
 import { parseWith } from '../shared/options.js'
 import { keycloakGroups, keycloakRoles } from './roles.js'
@@ -10,11 +10,13 @@ const keycloakOptionsSchema = z
   .object({
     ...oidcOptionsShape,
     issuer: oidcOptionsShape.issuer.refine(
-      (v) => /\/realms\/[^/]+\/?$/.test(new URL(v).pathname),
+      // A value that is no URL at all already has its problem from .url().
+      (v) => !URL.canParse(v) || /\/realms\/[^/]+\/?$/.test(new URL(v).pathname),
       'must be a realm URL, e.g. https://sso.example.com/realms/corp',
     ),
   })
   .strict()
+  .superRefine(requireHttpsIssuer)
 
 /**
  * Keycloak realm. Roles come from the ID token and, since Keycloak often keeps them out of it,

@@ -59,5 +59,11 @@ export const oidcOptionsShape = {
   bearer: bearerOptionsSchema,
 }
 
-export const oidcOptionsSchema = z.object(oidcOptionsShape).strict()
+/** Discovery refuses an http issuer without allowInsecureRequests: say so offline, not as a /ready that stays 503. */
+export function requireHttpsIssuer(o: { issuer?: string; allowInsecureRequests?: boolean }, ctx: z.RefinementCtx): void {
+  if (o.allowInsecureRequests || !o.issuer?.startsWith('http:')) return
+  ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is http: use https, or set allowInsecureRequests: true (local tests and the demo only)' })
+}
+
+export const oidcOptionsSchema = z.object(oidcOptionsShape).strict().superRefine(requireHttpsIssuer)
 export type OidcOptions = z.infer<typeof oidcOptionsSchema>

@@ -27,3 +27,23 @@ make_workdir() {
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/$1-build.XXXXXX")"
   trap 'chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 }
+
+# When BIN is already built and runs (`BIN VERSION_ARG`), prints its path and ends the script: the cache hit.
+reuse_cached() {
+  local bin=$1 version_arg=$2
+  if [[ -x "$bin" ]] && "$bin" "$version_arg" >/dev/null 2>&1; then
+    log "cached: $bin"
+    echo "$bin"
+    exit 0
+  fi
+}
+
+# Checks that the freshly built BUILT runs (`BUILT VERSION_ARG`), moves it to BIN and prints BIN's path last.
+install_built() {
+  local built=$1 bin=$2 version_arg=$3 started=$4
+  "$built" "$version_arg" >/dev/null 2>&1 || die "built binary does not run"
+  mv -f "$built" "$bin"
+  log "built $bin in $(($(date +%s) - started)) s"
+  "$bin" "$version_arg" >&2 || true
+  echo "$bin"
+}

@@ -5,13 +5,15 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { isIP } from 'node:net'
-import { parseDocument } from 'yaml'
+import { parseDocument, type YAMLError } from 'yaml'
+import { offlineChecks } from './checks.js'
 import type { z } from 'zod'
 import { ConfigError } from '../errors.js'
 import type { ProviderDefinition } from '../plugin.js'
 import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
 import { parseDuration } from './duration.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
+import './messages.js'
 import { parseRules } from '../rules/definitions.js'
 import type { RulesConfig } from '../rules/types.js'
 import type { JwtAlgorithm } from '../tokens/jwt.js'
@@ -80,24 +82,40 @@ export interface Config {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 
-/** Replaces `${VAR}` / `${VAR:-default}` inside string values; unknown variables are problems. */
-function interpolate(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+/** Variables referenced but not set, each with the key paths that use it. */
+type MissingEnv = Map<string, string[]>
+
+/** Replaces `${VAR}` / `${VAR:-default}` inside string values; unknown variables are collected. */
+function interpolate(value: unknown, path: string, env: NodeJS.ProcessEnv, missing: MissingEnv): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const v = env[name]
       if (v !== undefined && v !== '') return v
       if (fallback !== undefined) return fallback
-      problems.push(`${path || '(root)'}: environment variable ${name} is not set`)
+      const at = path || '(root)'
+      missing.set(name, [...(missing.get(name) ?? []).filter((p) => p !== at), at])
       return ''
     })
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, problems))
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, missing))
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, path ? `${path}.${k}` : k, env, problems)
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, path ? `${path}.${k}` : k, env, missing)
     return out
   }
   return value
+}
+
+/**
+ * One problem per missing variable, naming every key that uses it; the keys' own follow-up problems (an
+ * empty secret is too short, an empty URL is no URL) would only repeat it, so they are dropped.
+ */
+function withMissingEnv(problems: string[], missing: MissingEnv): string[] {
+  if (missing.size === 0) return problems
+  const paths = [...missing.values()].flat()
+  const consequence = (p: string) => paths.some((at) => p.startsWith(`${at}:`) || p.startsWith(`${at}.`) || p.startsWith(`${at}[`))
+  const own = [...missing].map(([name, at]) => `${at.join(', ')}: environment variable ${name} is not set`)
+  return [...own, ...problems.filter((p) => !consequence(p))]
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -108,13 +126,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function zodProblems(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = formatPath(issue.path)
-    if (issue.code === 'unrecognized_keys') {
-      return `${path ? path + ': ' : ''}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-    }
-    return `${path || '(root)'}: ${issue.message}`
-  })
+  return error.issues.map((issue) => `${formatPath(issue.path) || '(root)'}: ${issue.message}`)
 }
 
 /** Decodes a 32-byte secret written as base64 or base64url; undefined when it is anything else. */
@@ -159,7 +171,8 @@ export interface LoadOptions {
 export async function buildConfig(input: unknown, options: LoadOptions = {}): Promise<Config> {
   const problems: string[] = []
   const env = options.env ?? process.env
-  const interpolated = interpolate(input ?? {}, '', env, problems)
+  const missingEnv: MissingEnv = new Map()
+  const interpolated = interpolate(input ?? {}, '', env, missingEnv)
   const parsed = configSchema.safeParse(interpolated)
   if (!parsed.success) problems.push(...zodProblems(parsed.error))
   const raw = parsed.success ? parsed.data : undefined
@@ -209,7 +222,14 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
         continue
       }
       const { id, type, displayName, authorization, ...rest } = entry
-      const result = definition.parseOptions(rest)
+      let result: ReturnType<typeof definition.parseOptions>
+      try {
+        result = definition.parseOptions(rest)
+      } catch (err) {
+        // A plugin's own check that throws is still a problem with a key path, not a crash.
+        problems.push(`${at}: the ${type} provider could not check its options (${(err as Error).message})`)
+        continue
+      }
       if (!result.ok) {
         problems.push(...result.errors.map((e) => `${at}.${e}`))
         continue
@@ -236,7 +256,8 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
   const rules = raw ? parseRules(raw.rules, raw.defaultRule, raw.providers) : undefined
   if (rules) problems.push(...rules.problems)
 
-  if (problems.length > 0 || !raw || !rules?.rules) throw new ConfigError(problems)
+  if (raw) problems.push(...offlineChecks(raw))
+  if (problems.length > 0 || missingEnv.size > 0 || !raw || !rules?.rules) throw new ConfigError(withMissingEnv(problems, missingEnv))
 
   const publicUrl = new URL(raw.server.publicUrl)
   const config: Config = {
@@ -281,6 +302,13 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
   return deepFreeze(config)
 }
 
+/** `file:line:column: YAML syntax error: message`, without the parser's trailing source excerpt. */
+function yamlProblem(file: string, error: YAMLError): string {
+  const at = error.linePos?.[0]
+  const message = error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim()
+  return `${file}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${message}`
+}
+
 /** Reads a YAML file and validates it; YAML syntax errors are reported as problems too. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Config> {
   let text: string
@@ -290,9 +318,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`])
   }
   const doc = parseDocument(text, { prettyErrors: true })
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${file}: YAML ${e.message.split('\n')[0]}`))
-  }
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => yamlProblem(file, e)))
   const config = await buildConfig(doc.toJS(), { baseDir: dirname(resolve(file)), ...options })
   return Object.freeze({ ...config, source: resolve(file) })
 }

@@ -186,9 +186,17 @@ export const configSchema = z
       .strict()
       .default({}),
     logging: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `json`: one JSON object a line (collectors); `pretty`: `time LEVEL message key=value` (terminals). */
+        format: z.enum(['json', 'pretty']).default('json'),
+        /** One line per access decision: endpoint, result, rule, provider, latency, request id. */
+        accessLog: z.boolean().default(false),
+        /** Also put the user's email in access-log lines (personal data: off by default). */
+        accessLogEmail: z.boolean().default(false),
+      })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info', format: 'json', accessLog: false, accessLogEmail: false }),
   })
   .strict()
 

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js'
 
 export function metricsRoute(metrics: Metrics) {
   return async (ctx: Context) => {
-    ctx.set('Content-Type', metrics.registry.contentType)
-    ctx.body = await metrics.registry.metrics()
+    ctx.set('Content-Type', metrics.contentType)
+    ctx.body = await metrics.render()
   }
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from '@jest/globals'
@@ -70,8 +71,96 @@ authorization: {}
     expect(missing.stderr).toContain('cannot read (ENOENT)')
   }, 30_000)
 
+  it('check-config catches offline what would make serve fail or never become ready, in our words', async () => {
+    const path = file('offline.yaml', `
+server: { publicUrl: "https://auth.example.com" }
+cookie: { secret: "\${GATEHOUSE_TEST_UNSET}", previousSecrets: ["\${GATEHOUSE_TEST_UNSET}"] }
+redirect: { allowedDomains: ["https://app.example.com"] }
+providers:
+  - { id: corp, type: keycloak, issuer: sso.example.com, clientId: c, clientSecret: s }
+  - { id: dev, type: oidc, issuer: "http://127.0.0.1:9/", clientId: c, clientSecret: s }
+`)
+    const res = await cli(['check-config', '--config', path])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toBe(
+      [
+        'gatehouse: invalid configuration:',
+        '  - cookie.secret, cookie.previousSecrets[0]: environment variable GATEHOUSE_TEST_UNSET is not set',
+        '  - providers[0].issuer: must be an absolute URL such as https://sso.example.com',
+        '  - providers[1].issuer: is http: use https, or set allowInsecureRequests: true (local tests and the demo only)',
+        '  - redirect.allowedDomains[0]: "https://app.example.com" has a scheme: write the host only, e.g. "app.example.com" (an http(s) rd on that host is then allowed)',
+        '',
+      ].join('\n'),
+    )
+  }, 30_000)
+
   it('serve refuses to start on an invalid config', async () => {
     const res = await cli(['serve', '--config', file('serve.yaml', 'server: {}\n')])
     expect(res.code).toBe(2)
+  }, 30_000)
+})
+
+const GOOD = () => `
+server: { publicUrl: "https://auth.example.com" }
+cookie: { secret: "${Buffer.alloc(32, 3).toString('base64')}" }
+providers: [{ id: corp, type: keycloak, issuer: "https://sso.example.com/realms/corp", clientId: c, clientSecret: s }]
+authorization: {}
+`
+
+describe('gatehouse command line', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+
+  it.each([[['--help']], [['-h']], [['help']]])('%j prints the usage on stdout and exits 0', async (args) => {
+    const res = await cli(args)
+    expect(res).toMatchObject({ code: 0, stderr: '' })
+    expect(res.stdout).toContain('usage: gatehouse <command>')
+    for (const command of ['serve', 'check-config', 'explain']) expect(res.stdout).toContain(command)
+  }, 30_000)
+
+  it.each(['serve', 'check-config', 'explain'])('%s --help prints that command\'s help, exits 0 and does nothing else', async (command) => {
+    // A config that would make serve start (or fail) proves that --help wins over running the command.
+    const res = await cli([command, '--config', file('help.yaml', GOOD()), '--help'])
+    expect(res).toMatchObject({ code: 0, stderr: '' })
+    expect(res.stdout).toContain(`usage: gatehouse ${command}`)
+    expect((await cli(['help', command])).stdout).toBe(res.stdout)
+  }, 30_000)
+
+  it('--version prints the package version, also when run from another folder', async () => {
+    const res = await cli(['--version'])
+    expect(res).toMatchObject({ code: 0, stdout: `gatehouse ${pkg.version}\n`, stderr: '' })
+    // From a folder with no package.json of ours, as a global install runs it (bin/ needs a build: test/package
+    // covers the installed command; here the sources run through tsx, named by absolute path).
+    const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href
+    const elsewhere = await run('node', ['--import', tsx, join(process.cwd(), 'src/cli.ts'), '-V'], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    })
+    expect(elsewhere.stdout).toBe(`gatehouse ${pkg.version}\n`)
+  }, 30_000)
+
+  it.each([
+    [['serve', '--confg', 'x.yaml'], /serve: unknown option --confg \(did you mean --config\?\)/],
+    [['explain', '--url', 'https://a.example.com/', '--user-group', 'sre'], /unknown option --user-group \(did you mean --user-groups\?\)/],
+    [['check-config', '--config'], /check-config: option --config needs a value/],
+    [['check-config', '--config', '--help'], /check-config: option --config needs a value/],
+    [['check-config', '--config='], /check-config: option --config needs a value/],
+    [['check-config', 'gatehouse.yaml'], /unexpected argument "gatehouse.yaml"/],
+    [['serve', '--url', 'https://x/'], /serve: unknown option --url/],
+    [['start'], /unknown command "start"/],
+    [['--verbose'], /unknown option --verbose/],
+    [[], /no command given/],
+  ])('%j is refused with exit 64 and one clear line', async (args, message) => {
+    const res = await cli(args, { GATEHOUSE_CONFIG: file('strict.yaml', GOOD()) })
+    expect(res.code).toBe(64)
+    expect(res.stdout).toBe('')
+    expect(res.stderr).toMatch(message)
+    expect(res.stderr).toContain("Run 'gatehouse --help' for usage.")
+    expect(res.stderr).not.toMatch(/ERR_PARSE_ARGS|\bat \S+:\d+/)
+  }, 30_000)
+
+  it('explain --provider with an unknown id says so in one sentence', async () => {
+    const res = await cli(['explain', '--config', file('explain.yaml', GOOD()), '--url', 'https://a.example.com/', '--provider', 'nope'])
+    expect(res.code).toBe(64)
+    expect(res.stderr).toBe('gatehouse explain: --provider "nope" is not configured; the configured ids are: corp\n')
   }, 30_000)
 })

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { get as httpGet } from 'node:http'
+import { createServer, get as httpGet } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CookieJarClient, loginAtRealm } from '../fakes/browser.js'
 import { freePort } from '../helpers/stack.js'
@@ -25,6 +26,7 @@ describe('npm run demo', () => {
 
   it('prints the URL and lets alice log in to see her groups', async () => {
     expect(output).toContain(`Open  ${url}`)
+    expect(output).toMatch(/curl -s -d grant_type=client_credentials -d client_id=gatehouse -d client_secret=\S+ /)
     const browser = new CookieJarClient()
     // fetch() always says Sec-Fetch-Mode: cors, so the navigation itself goes through node:http.
     const nav = await new Promise<{ status: number; location: string }>((resolve, reject) => {
@@ -44,5 +46,29 @@ describe('npm run demo', () => {
     expect(page.url).toBe(`${url}/hello?x=1`)
     expect(page.body).toContain('alice@example.com')
     expect(page.body).toContain('staff,sre')
+  }, 30_000)
+})
+
+describe('npm run demo on a taken port', () => {
+  it('says which port is taken in one line and exits 1, with no stack trace', async () => {
+    const taken = createServer()
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r))
+    const port = (taken.address() as AddressInfo).port
+    try {
+      const [idp, app] = [await freePort(), await freePort()]
+      const child = spawn('node', ['--import', 'tsx', 'dev/demo/main.ts'], {
+        env: { ...process.env, NODE_OPTIONS: '', DEMO_PORT: String(port), DEMO_IDP_PORT: String(idp), DEMO_APP_PORT: String(app), DEMO_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr!.on('data', (d) => (stderr += d))
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+      expect({ code, stderr }).toEqual({
+        code: 1,
+        stderr: `gatehouse demo: 127.0.0.1:${port} is already in use; pick another port with DEMO_PORT=<port> npm run demo\n`,
+      })
+    } finally {
+      taken.close()
+    }
   }, 30_000)
 })

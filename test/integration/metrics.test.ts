@@ -108,6 +108,14 @@ describe('Prometheus metrics on the dedicated listener', () => {
     expect(unknown).toEqual([])
   })
 
+  it('names no gauge *_total (promtool check metrics refuses them); the by-type gauges carry the numbers', async () => {
+    const text = (await request(metricsUrl).get('/metrics')).text
+    const types = [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }))
+    expect(types.length).toBeGreaterThan(20)
+    expect(types.filter((t) => t.name.endsWith('_total') && t.type !== 'counter')).toEqual([])
+    expect(types).toContainEqual({ name: 'nodejs_active_handles', type: 'gauge' })
+  })
+
   it('scrapes quickly enough not to stall the verify path', async () => {
     const times: number[] = []
     for (let i = 0; i < 20; i++) {

@@ -77,6 +77,12 @@ describe('npm install -g into an empty prefix', () => {
     for (const dev of ['tsx', 'esbuild', 'oidc-provider', 'typescript', 'jest']) expect({ dev, present: existsSync(join(modules, dev)) }).toEqual({ dev, present: false })
   })
 
+  it('gatehouse --version names the installed package version, run from outside any checkout', async () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
+    const res = await run(gatehouse, ['--version'], { cwd: scratch('gh-cwd-') })
+    expect(res.stdout).toBe(`gatehouse ${version}\n`)
+  })
+
   it('gatehouse check-config validates a config, and reports a bad one with exit code 2', async () => {
     const dir = scratch('gh-cfg-')
     const good = writeConfig(dir, 4180, BASE)

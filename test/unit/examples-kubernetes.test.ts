@@ -89,6 +89,17 @@ describe('examples/kubernetes', () => {
     expect(headers).toEqual(expect.arrayContaining(IDENTITY_HEADERS))
   })
 
+  it('keeps 401 for Grafana\'s API: a second Ingress on /api with the same check and no auth-signin (which turns 401 into 302)', () => {
+    const api = protectedIngresses.find((i) => i.metadata.name === 'grafana-api')!
+    const ui = protectedIngresses.find((i) => i.metadata.name === 'grafana')!
+    expect(api.metadata.annotations[`${A}auth-signin`]).toBeUndefined()
+    expect(api.metadata.annotations[`${A}auth-url`]).toBe(ui.metadata.annotations[`${A}auth-url`])
+    expect(headerList(api.metadata.annotations[`${A}auth-response-headers`])).toEqual(expect.arrayContaining(IDENTITY_HEADERS))
+    expect(api.spec.rules[0].host).toBe(ui.spec.rules[0].host)
+    expect(api.spec.rules[0].http.paths.map((p: Doc) => p.path)).toEqual(['/api'])
+    expect(readFileSync(join(ROOT, 'kubernetes', 'ingress.yaml'), 'utf8')).toMatch(/auth-signin turns EVERY 401 into a 302/)
+  })
+
   it("Gatehouse's own Ingress serves /oauth2 without auth annotations", () => {
     const own = ofKind('Ingress').filter((i) => i.metadata.name === 'gatehouse')
     expect(own).toHaveLength(1)
@@ -106,7 +117,7 @@ describe('examples/kubernetes', () => {
     const ownHosts = ofKind('Ingress')
       .filter((i) => i.metadata.name === 'gatehouse')
       .flatMap((i) => i.spec.rules.map((r: Doc) => r.host))
-    for (const ing of protectedIngresses) {
+    for (const ing of protectedIngresses.filter((i) => i.metadata.annotations[`${A}auth-signin`])) {
       expect(ownHosts).toContain(new URL(ing.metadata.annotations[`${A}auth-signin`]).host)
     }
   })

@@ -38,7 +38,6 @@ describe('explain()', () => {
     [{ url: 'https://grafana.example.com/api/x', method: 'post', user: { groups: ['grafana-editors'] } }, 'allow', 1],
     [{ url: 'https://grafana.example.com/d/1', user: { email: 'x@y.org', provider: 'partners' } }, 'deny', 2],
     [{ url: 'https://grafana.example.com/d/1', user: { email: 'x@partner.org', provider: 'partners' } }, 'allow', 2],
-    [{ url: 'https://grafana.example.com/d/1', user: { provider: 'nope' } }, 'deny', 2],
     [{ url: 'https://a.example.com/internal/x', user: { groups: ['admins'] } }, 'deny', 3],
     [{ url: 'https://other.test/', user: { groups: [] } }, 'allow', -1],
     [{ url: 'https://grafana.example.com/api/health', query: 'allowed_groups=sre' }, 'login', 0],
@@ -53,6 +52,12 @@ describe('explain()', () => {
     expect(text).toContain('rule:     rules[1] "grafana-writes" hosts=grafana.example.com paths=/api methods=POST,PUT,DELETE → require groups grafana-editors')
     expect(text).toContain("decision: deny (403 Forbidden: the user does not satisfy the rule's require)")
     expect(explain(config, { url: 'https://grafana.example.com/api%2fhealth' }).text).toContain('ambiguous encoding')
+  })
+
+  it('refuses a provider id that is not configured, in one plain sentence', () => {
+    expect(() => explain(config, { url: 'https://grafana.example.com/d/1', user: { provider: 'nope' } })).toThrow(
+      /^--provider "nope" is not configured; the configured ids are: corp, partners/,
+    )
   })
 
   it('refuses non-http URLs', () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildConfig, decodeSecret } from '../../src/config/load.js'
-import { ConfigError } from '../../src/errors.js'
-import { parseDuration } from '../../src/config/duration.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildConfig, decodeSecret, loadConfig } from '../../../src/config/load.js'
+import { createRegistry } from '../../../src/registry.js'
+import { ConfigError } from '../../../src/errors.js'
+import { parseDuration } from '../../../src/config/duration.js'
 
 const SECRET = Buffer.alloc(32, 7).toString('base64')
 const valid = () => ({
@@ -78,6 +82,69 @@ describe('config', () => {
     expect((config.providers[0]!.options as any).clientSecret).toBe('kc')
     expect((config.providers[0]!.options as any).clientId).toBe('gatehouse')
     expect(await problems(input, { GH_SECRET: SECRET })).toContain('providers[0].clientSecret: environment variable KC_SECRET is not set')
+  })
+
+  it('reports a missing variable once, naming every key that uses it, without the follow-up problems', async () => {
+    const input = valid() as any
+    input.cookie.secret = '${NO_SECRET}'
+    input.cookie.previousSecrets = ['${NO_SECRET}']
+    input.server.publicUrl = '${NO_URL}'
+    expect(await problems(input)).toEqual([
+      'server.publicUrl: environment variable NO_URL is not set',
+      'cookie.secret, cookie.previousSecrets[0]: environment variable NO_SECRET is not set',
+    ])
+  })
+
+  it.each([
+    ['sso.example.com', /^providers\[0\]\.issuer: must be an absolute URL such as https:\/\/sso\.example\.com$/],
+    ['http://sso.example.com/realms/corp', /^providers\[0\]\.issuer: is http: use https, or set allowInsecureRequests: true/],
+    ['https://sso.example.com/auth', /^providers\[0\]\.issuer: must be a realm URL/],
+  ])('keycloak issuer %s is one problem with its key path', async (issuer, message) => {
+    const input = valid() as any
+    input.providers[0].issuer = issuer
+    expect(await problems(input)).toEqual([expect.stringMatching(message)])
+  })
+
+  it.each(['oidc', 'google'])('an http %s issuer needs allowInsecureRequests (discovery would refuse it)', async (type) => {
+    const input = valid() as any
+    input.providers = [{ id: 'p', type, issuer: 'http://127.0.0.1:9/', clientId: 'c', clientSecret: 's' }]
+    expect(await problems(input)).toEqual([expect.stringMatching(/^providers\[0\]\.issuer: is http: /)])
+    input.providers[0].allowInsecureRequests = true
+    expect(await problems(input)).toEqual([])
+  })
+
+  it('names unreadable files: a plugin module and a Google service-account key', async () => {
+    const input = valid() as any
+    input.providers.push(
+      { id: 'plug', type: './no-such-plugin.js' },
+      { id: 'g', type: 'google', clientId: 'c', clientSecret: 's', groups: ['sre@example.com'], adminEmail: 'a@example.com', serviceAccount: '/nonexistent/key.json' },
+    )
+    expect(await problems(input)).toEqual([
+      expect.stringMatching(/^providers\[1\]\.type: .*plugin could not be loaded \((ERR_)?MODULE_NOT_FOUND\)/),
+      expect.stringMatching(/^providers\[2\]\.serviceAccount: cannot read the key \(ENOENT\)/),
+    ])
+  })
+
+  it('a plugin whose option check throws gives a problem, not a crash', async () => {
+    const registry = createRegistry([{ type: 'boom', displayName: 'Boom', parseOptions: () => { throw new TypeError('Invalid URL') }, create: () => { throw new Error('unused') } } as any])
+    const input = valid() as any
+    input.providers = [{ id: 'b', type: 'boom' }]
+    await expect(buildConfig(input, { env: {}, registry })).rejects.toMatchObject({
+      problems: ['providers[0]: the boom provider could not check its options (Invalid URL)'],
+    })
+  })
+
+  it('reports YAML syntax errors as file:line:column, without the parser\'s dangling excerpt', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-yaml-'))
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'server:\n  publicUrl: x\n  listen: [\n')
+    await expect(loadConfig(file)).rejects.toMatchObject({
+      problems: [`${file}:4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`],
+    })
+    writeFileSync(file, 'a: 1\na: 2\n')
+    const err = (await loadConfig(file).catch((e) => e)) as ConfigError
+    expect(err.problems).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique`])
+    for (const p of err.problems) expect(p).not.toMatch(/at line|column \d+:|\n/)
   })
 
   it('rejects cookie domains that do not cover the public URL', async () => {
