@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js'
 import type { ProviderDefinition } from '../plugin.js'
 import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
 import { parseDuration } from './duration.js'
+import { cookieName } from './cookie-name.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
 import { parseRules } from '../rules/definitions.js'
 import type { RulesConfig } from '../rules/types.js'
@@ -184,6 +185,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     if (raw.cookie.sameSite === 'none' && (raw.cookie.secure === false || publicUrl.protocol === 'http:')) {
       problems.push('cookie.sameSite: "none" requires secure cookies (an https publicUrl)')
     }
+    problems.push(...cookieName(raw.cookie, publicUrl).problems)
     raw.cookie.domains.forEach((d, i) => {
       const host = publicUrl.hostname
       const bare = d.replace(/^\./, '').toLowerCase()
@@ -248,7 +250,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       workers: raw.server.workers,
     },
     cookie: {
-      name: raw.cookie.name,
+      name: cookieName(raw.cookie, publicUrl).name,
       keys,
       domains: raw.cookie.domains.map((d) => d.toLowerCase()),
       secure: raw.cookie.secure ?? publicUrl.protocol === 'https:',

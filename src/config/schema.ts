@@ -121,7 +121,11 @@ export const configSchema = z
       .strict(),
     cookie: z
       .object({
-        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a plain cookie token').default('_gatehouse'),
+        /**
+         * Session cookie name. Default `__Host-_gatehouse` for a secure cookie without a domain,
+         * `__Secure-_gatehouse` with `domains`, `_gatehouse` when not secure (an http publicUrl).
+         */
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a plain cookie token').optional(),
         /** 32 random bytes, base64 or base64url (`openssl rand -base64 32`). */
         secret: z.string(),
         /** Old secrets that still decrypt, for rotation without logging everyone out. */

@@ -9,7 +9,7 @@ import type { Identity } from '../plugin.js'
 import { identityHeaderValues } from '../headers/identity.js'
 import type { CredentialCache } from '../tokens/cache.js'
 import { hashCredential } from '../tokens/cache.js'
-import { cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
+import { cookieCount, cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
 
 export interface Session {
@@ -54,6 +54,7 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
   const domain = domains.find((d) => host === d.replace(/^\./, '') || host.endsWith(d.startsWith('.') ? d : '.' + d))
   const attrs = (maxAge: number): CookieAttributes => ({ path: '/', domain, maxAge, secure, httpOnly: true, sameSite })
   const chunkPrefix = name + '_'
+  const chunkNames = Array.from({ length: MAX_CHUNKS }, (_, i) => chunkPrefix + i)
 
   /** The session cookie and its chunks, not other cookies that share the prefix (state cookies). */
   const sessionCookieNames = (header: string | undefined): string[] =>
@@ -61,16 +62,22 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
       .map(([n]) => n)
       .filter((n) => n === name || /^\d+$/.test(n.slice(chunkPrefix.length)))
 
+  /**
+   * Exactly one of the cookie or its chunk set, each name once; anything else (a second copy planted
+   * from a sibling subdomain, both forms at once) is ambiguous and reads as no session.
+   */
   const raw = (header: string | undefined): string | undefined => {
-    const single = readCookie(header, name)
-    if (single) return single
-    const first = readCookie(header, chunkPrefix + '0')
-    if (!first) return undefined
-    let value = first
+    const single = cookieCount(header, name)
+    const chunked = cookieCount(header, chunkNames[0]!)
+    if (single + chunked !== 1) return undefined
+    if (single) return readCookie(header, name)
+    let value = readCookie(header, chunkNames[0]!)!
     for (let i = 1; i < MAX_CHUNKS; i++) {
-      const next = readCookie(header, chunkPrefix + i)
-      if (!next) break
-      value += next
+      const n = chunkNames[i]!
+      const count = cookieCount(header, n)
+      if (count === 0) break
+      if (count === 2) return undefined
+      value += readCookie(header, n)!
     }
     return value
   }
