@@ -51,6 +51,9 @@ export interface Config {
     trustedProxies: readonly string[]
     trustForwardedPrefix: boolean
     keepAliveTimeoutMs: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    maxConnections: number
     workers: number
   }
   cookie: {
@@ -73,6 +76,8 @@ export interface Config {
   /** Validated and normalised `rules:` plus `defaultRule:`; compiled per Runtime. */
   rules: RulesConfig
   metrics: { host: string; port: number } | undefined
+  /** Serve /metrics on the main listener too. */
+  metricsOnMainListener: boolean
   logging: RawConfig['logging']
   /** Where the file was read from, for reloads. */
   source?: string
@@ -186,6 +191,9 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       problems.push('cookie.sameSite: "none" requires secure cookies (an https publicUrl)')
     }
     problems.push(...cookieName(raw.cookie, publicUrl).problems)
+    const headersTimeout = parseDuration(raw.server.headersTimeout) ?? 0
+    if (headersTimeout <= 0) problems.push('server.headersTimeout: must be more than 0s')
+    if ((parseDuration(raw.server.requestTimeout) ?? 0) < headersTimeout) problems.push('server.requestTimeout: must be at least server.headersTimeout')
     raw.cookie.domains.forEach((d, i) => {
       const host = publicUrl.hostname
       const bare = d.replace(/^\./, '').toLowerCase()
@@ -247,6 +255,9 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       trustedProxies: raw.server.trustedProxies,
       trustForwardedPrefix: raw.server.trustForwardedPrefix,
       keepAliveTimeoutMs: parseDuration(raw.server.keepAliveTimeout)! * 1000,
+      headersTimeoutMs: parseDuration(raw.server.headersTimeout)! * 1000,
+      requestTimeoutMs: parseDuration(raw.server.requestTimeout)! * 1000,
+      maxConnections: raw.server.maxConnections,
       workers: raw.server.workers,
     },
     cookie: {
@@ -276,6 +287,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     upstream: raw.upstream ? new URL(raw.upstream) : undefined,
     rules: rules.rules,
     metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,
+    metricsOnMainListener: raw.metrics.onMainListener ?? (!raw.metrics.listen && !raw.upstream),
     logging: raw.logging,
   }
   return deepFreeze(config)

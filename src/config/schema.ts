@@ -115,6 +115,12 @@ export const configSchema = z
         trustForwardedPrefix: z.boolean().default(false),
         /** Node's keep-alive timeout; keep it above the proxy's idle timeout. */
         keepAliveTimeout: duration('65s'),
+        /** Time a client has to send a request's headers; a slow-headers client is cut off after it. */
+        headersTimeout: duration('10s'),
+        /** Time a client has to send a whole request (headers and body); at least headersTimeout. */
+        requestTimeout: duration('30s'),
+        /** Open connections per process beyond which new ones are refused; 0 = no cap. */
+        maxConnections: z.number().int().min(0).default(10_000),
         /** Worker processes (node:cluster); 1 = single process, 0 = one per CPU. */
         workers: z.number().int().min(0).max(256).default(1),
       })
@@ -181,7 +187,14 @@ export const configSchema = z
     /** Reverse-proxy mode: everything but Gatehouse's own paths goes here after the decision. */
     upstream: httpUrl.optional(),
     metrics: z
-      .object({ listen: listen.optional() })
+      .object({
+        listen: listen.optional(),
+        /**
+         * Also serve /metrics on the main listener. Default: true in forward-auth mode without
+         * `listen`; false in upstream mode, where the main listener is the public entrance.
+         */
+        onMainListener: z.boolean().optional(),
+      })
       .strict()
       .default({}),
     logging: z
