@@ -75,7 +75,7 @@ export const extraIssuerSchema = z
     /** Tolerated clock difference on `nbf`/`iat`, at most 30s. */
     clockSkew: duration('30s').refine((v) => (parseDuration(v) ?? 0) <= 30, 'must be at most 30s'),
     /** Minimum time between JWKS fetches caused by unknown `kid`s. */
-    jwksCooldown: duration('30s'),
+    jwksCooldown: duration('5s'),
     userClaim: z.string().default('sub'),
     emailClaim: z.string().default('email'),
     groupsClaim: z.string().default('groups'),

@@ -153,7 +153,7 @@ describe('extraIssuers config', () => {
 
   it('parses an entry with durations in seconds', async () => {
     const c = await config([{ id: 'ci', issuer: 'https://ci.example.com', audiences: ['gatehouse'], clockSkew: '10s' }])
-    expect(c.extraIssuers[0]).toMatchObject({ id: 'ci', clockSkewSeconds: 10, jwksCooldownSeconds: 30, algorithms: ['RS256'] })
+    expect(c.extraIssuers[0]).toMatchObject({ id: 'ci', clockSkewSeconds: 10, jwksCooldownSeconds: 5, algorithms: ['RS256'] })
   })
 
   it('reports problems with key paths', async () => {
