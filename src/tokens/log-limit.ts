@@ -1,7 +1,8 @@
 /**
  * Bounds log lines about refused credentials: each unique bad token would otherwise write one,
- * so a client sending random tokens could flood the logs. At most `max` lines per interval; the
- * rest are counted and reported in one summary line when the interval ends.
+ * so a client sending random tokens could flood the logs. At most `max` lines per fixed window of
+ * one interval (so at most 2 max in any span of one interval); the rest are counted and reported
+ * in one summary line when the window ends.
  */
 export interface LogLimiterOptions {
   max: number

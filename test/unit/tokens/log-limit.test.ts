@@ -4,7 +4,7 @@ import { createLogLimiter } from '../../../src/tokens/log-limit.js'
 import { checkProperty } from '../../helpers/property.js'
 
 describe('createLogLimiter', () => {
-  it('writes at most max lines per interval and accounts for every call in a summary', () => {
+  it('writes at most max lines per window (2 max in any span of one interval) and accounts for every call', () => {
     const steps = fc.array(fc.oneof(fc.constant<'log'>('log'), fc.integer({ min: 1, max: 2500 })), { maxLength: 300 })
     checkProperty(
       fc.property(fc.integer({ min: 1, max: 5 }), steps, (max, events) => {
@@ -21,10 +21,15 @@ describe('createLogLimiter', () => {
         }
         limit.flush()
         expect(writes.length + summarised).toBe(calls)
-        // No window of one interval, starting at any write, holds more than max writes.
+        // Windows are fixed, one interval long: any span of one interval overlaps at most two of them.
         for (const [i, start] of writes.entries()) {
-          expect(writes.slice(i).filter((w) => w < start + 1000).length).toBeLessThanOrEqual(max)
+          expect(writes.slice(i).filter((w) => w < start + 1000).length).toBeLessThanOrEqual(2 * max)
         }
+        // Calls at one instant: exactly max written.
+        const burst: number[] = []
+        const once = createLogLimiter({ max, intervalMs: 1000, now: () => 0, summary: () => undefined })
+        for (let i = 0; i < calls; i++) once(() => burst.push(i))
+        expect(burst.length).toBe(Math.min(max, calls))
       }),
     )
   })
