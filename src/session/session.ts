@@ -67,10 +67,10 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
    * from a sibling subdomain, both forms at once) is ambiguous and reads as no session.
    */
   const raw = (header: string | undefined): string | undefined => {
-    const single = cookieCount(header, name)
-    const chunked = cookieCount(header, chunkNames[0]!)
-    if (single + chunked !== 1) return undefined
-    if (single) return readCookie(header, name)
+    const single = readCookie(header, name, '_0')
+    if (single !== undefined) return single
+    // The rare chunked session: chunk 0 once, and no whole cookie beside it.
+    if (cookieCount(header, chunkNames[0]!) !== 1 || cookieCount(header, name) !== 0) return undefined
     let value = readCookie(header, chunkNames[0]!)!
     for (let i = 1; i < MAX_CHUNKS; i++) {
       const n = chunkNames[i]!

@@ -28,6 +28,9 @@ describe('readCookie', () => {
         const found = reference(header, NAME)
         expect(readCookie(header, NAME)).toBe(found.length === 1 ? found[0] : undefined)
         expect(cookieCount(header, NAME)).toBe(Math.min(found.length, 2))
+        // With a conflicting name: also absent when `gh_session_0` is present beside it.
+        const chunk = reference(header, NAME + '_0')
+        expect(readCookie(header, NAME, '_0')).toBe(found.length === 1 && chunk.length === 0 ? found[0] : undefined)
       }),
       2000,
     )
