@@ -56,6 +56,25 @@ describe('session cookie attributes', () => {
   })
 })
 
+describe('the unprefixed cookie of an earlier default', () => {
+  it('is cleared at the next login and at sign-out, with its chunks but not state cookies', async () => {
+    const { sessions } = await sessionsFor('https://auth.example.com', { domains: ['.example.com'] })
+    const header = '_gatehouse=old; _gatehouse_1=x; _gatehouse_csrf_abc=s; other=1'
+    const cleared = (set: string[]) => set.filter((c) => /Max-Age=0/.test(c)).map((c) => c.split('=')[0] + (/Domain=/.test(c) ? '@domain' : ''))
+    const written = sessions.write(sessions.create({ identity: identity() }), header)
+    expect(written[written.length - 1]).toMatch(/^__Secure-_gatehouse=1\./)
+    expect(cleared(written).sort()).toEqual(['_gatehouse', '_gatehouse@domain', '_gatehouse_1', '_gatehouse_1@domain'])
+    expect(cleared(sessions.clear(header))).toEqual(expect.arrayContaining(['_gatehouse', '_gatehouse_1', '__Secure-_gatehouse']))
+    expect(cleared(sessions.clear(header))).not.toContain('_gatehouse_csrf_abc')
+  })
+
+  it('is left alone when the configured name is the unprefixed one', async () => {
+    const { sessions } = await sessionsFor('http://localhost:4180')
+    const written = sessions.write(sessions.create({ identity: identity() }), 'theme=dark')
+    expect(written).toHaveLength(1)
+  })
+})
+
 describe('session cookie reading', () => {
   it('loads one intact cookie, and chunks in order', async () => {
     const { sessions } = await sessionsFor('https://auth.example.com')
