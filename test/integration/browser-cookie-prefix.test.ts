@@ -1,7 +1,7 @@
 /**
  * A real Chromium accepts and sends back the __Host- session and state cookies on
- * http://localhost (a secure context for cookies; 127.0.0.1 with an http scheme is not named so
- * by every browser), and a whole login works with them.
+ * http://localhost (a secure context for cookies, as is http://127.0.0.1 in Chromium 1xx; other
+ * browsers may differ), and a whole login works with them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chromium, type Browser } from 'playwright-core'
