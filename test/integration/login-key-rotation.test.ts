@@ -51,13 +51,13 @@ describe('signing key rotation at the IdP', () => {
     const token = await accessToken(stack)
     const rotatedAt = Date.now()
     let status = await bearer(stack, token)
-    while (status !== 202 && Date.now() - rotatedAt < 8000) {
+    while (status !== 202 && Date.now() - rotatedAt < 12_000) {
       await sleep(250)
       status = await bearer(stack, token)
     }
     expect(status).toBe(202)
     // 5 s interval plus polling and scheduling slack on a shared machine; the old figure was ~22 s.
-    expect(Date.now() - rotatedAt).toBeLessThan(7000)
+    expect(Date.now() - rotatedAt).toBeLessThan(8000)
   })
 
   it('1000 tokens with random kids cause at most one fetch per interval', async () => {
