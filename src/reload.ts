@@ -45,6 +45,10 @@ function restartOnly(before: Config, after: Config): string[] {
   if (before.server.host !== after.server.host || before.server.port !== after.server.port) changed.push('server.listen')
   if (before.server.workers !== after.server.workers) changed.push('server.workers')
   if (JSON.stringify(before.metrics) !== JSON.stringify(after.metrics)) changed.push('metrics.listen')
+  if (before.metricsOnMainListener !== after.metricsOnMainListener) changed.push('metrics.onMainListener')
+  for (const key of ['keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'maxConnections'] as const) {
+    if (before.server[key] !== after.server[key]) changed.push(`server.${key.replace(/Ms$/, '')}`)
+  }
   if (JSON.stringify(before.cache) !== JSON.stringify(after.cache)) changed.push('cache')
   for (const key of ['level', 'format', 'accessLog', 'accessLogEmail'] as const) {
     if (before.logging[key] !== after.logging[key]) changed.push(`logging.${key}`)

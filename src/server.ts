@@ -60,7 +60,7 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   const shared = createServices(config, options)
   let runtime = createRuntime(config, shared)
   const getRuntime = () => runtime
-  const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: !config.metrics })
+  const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: config.metricsOnMainListener })
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {
       p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
@@ -79,6 +79,21 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   }
 }
 
+/**
+ * Edge limits: a client gets `headersTimeout` for its headers and `requestTimeout` for the whole
+ * request (Node checks both every `connectionsCheckingInterval`), so a slow-headers client holds a
+ * connection for seconds, not minutes; `maxConnections` caps open sockets per process.
+ */
+export function applyListenerLimits(server: Server, config: Config): void {
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs
+  server.headersTimeout = config.server.headersTimeoutMs
+  server.requestTimeout = config.server.requestTimeoutMs
+  // Node's default sweep (30 s) would add up to 30 s to either timeout; set before listen, read then.
+  // (a createServer option in @types/node; Node reads the property when listening starts).
+  ;(server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, config.server.headersTimeoutMs)
+  if (config.server.maxConnections > 0) server.maxConnections = config.server.maxConnections
+}
+
 const listen = (server: Server, host: string, port: number) =>
   new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -92,8 +107,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
   const built = buildGatehouse(config, options)
   const { logger, metrics } = built.shared
   const server = createServer(built.koa.callback())
-  server.keepAliveTimeout = config.server.keepAliveTimeoutMs
-  server.headersTimeout = config.server.keepAliveTimeoutMs + 5000
+  applyListenerLimits(server, config)
   // Only upstream mode listens for upgrades; otherwise Node treats them as ordinary checks.
   if (built.upstream) server.on('upgrade', built.upstream.upgrade)
   await listen(server, config.server.host, config.server.port)

@@ -50,6 +50,8 @@ export function providerBearerRules(type: string, options: OidcOptions, issuerAl
     typ: bearer.typ === null ? undefined : (bearer.typ ?? defaults.typ),
     algorithms: bearer.algorithms,
     clockSkewSeconds: bearer.clockSkew,
+    // Google's only JWTs are ID tokens (opt-in); everyone else issues access tokens for this.
+    refuseIdTokens: type !== 'google',
   }
 }
 

@@ -29,8 +29,8 @@ export const bearerOptionsSchema = z
     algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256']),
     /** Tolerated clock difference on `nbf`/`iat` (at most 30s); `exp` is never extended past Gatehouse's clock. */
     clockSkew: seconds('30s', MAX_CLOCK_SKEW_SECONDS),
-    /** Minimum time between JWKS fetches caused by unknown `kid`s. */
-    jwksCooldown: seconds('30s', 3600),
+    /** Minimum time between JWKS fetches caused by unknown `kid`s in bearer tokens (logins never wait). */
+    jwksCooldown: seconds('5s', 3600),
   })
   .strict()
   .prefault({})

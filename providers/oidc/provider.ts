@@ -6,7 +6,9 @@ import * as client from 'openid-client'
 import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
 import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
 import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import { errors as joseErrors, jwtVerify } from 'jose'
 import { createJwks } from '../../src/tokens/jwks.js'
+import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS } from '../../src/tokens/jwt.js'
 import { createJwtBearer, providerBearerRules } from './bearer.js'
 import { createIssuerAliases } from './issuer-aliases.js'
 import type { OidcOptions } from './options.js'
@@ -83,7 +85,9 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
       }),
     ).then(
       (config) => {
-        client.enableNonRepudiationChecks(config)
+        // No enableNonRepudiationChecks: its key cache refetches an unknown kid only once its copy
+        // is 60 s old, so every login failed for a minute after a key rotation. The signature is
+        // checked below against the provider's shared JWKS instead (verifyIdTokenSignature).
         aliases.attach(config)
         discoveredSync = config
         return config
@@ -113,17 +117,45 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     }
   }
 
+  // One key set for login ID tokens and bearer tokens.
+  const jwks = createJwks({
+    provider: id,
+    uri: async () => {
+      const uri = (await configuration()).serverMetadata().jwks_uri
+      if (!uri) throw new Error('the discovery document has no jwks_uri')
+      return new URL(uri)
+    },
+    metrics: ctx.metrics,
+    cooldownMs: options.bearer.jwksCooldown * 1000,
+    timeoutMs: options.timeoutSeconds * 1000,
+  })
+
+  /**
+   * The ID token's signature, against the shared JWKS; openid-client has already checked its
+   * claims (iss, aud, azp, exp, iat, nonce) when it processed the token response.
+   */
+  const verifyIdTokenSignature = async (config: client.Configuration, idToken: string) => {
+    const supported = config.serverMetadata().id_token_signing_alg_values_supported ?? ['RS256']
+    const algorithms = JWT_ALGORITHMS.filter((a) => supported.includes(a))
+    try {
+      await jwtVerify(idToken, jwks.forLogin, {
+        algorithms,
+        issuer: [options.issuer, ...(hooks.issuerAliases ?? [])],
+        audience: options.clientId,
+        clockTolerance: MAX_CLOCK_SKEW_SECONDS,
+      })
+    } catch (err) {
+      if (err instanceof UpstreamIdpError) throw err
+      if (err instanceof joseErrors.JWKSTimeout) throw new UpstreamIdpError(`${id}: JWKS fetch timed out`, { cause: err })
+      throw new LoginError(`${id}: ID token signature: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err })
+    }
+  }
+
   const bearerRules = providerBearerRules(hooks.type, options, hooks.issuerAliases ?? [])
   const verifyBearer = bearerRules
     ? createJwtBearer(
         bearerRules,
-        createJwks({
-          provider: id,
-          uri: async () => new URL((await configuration()).serverMetadata().jwks_uri!),
-          metrics: ctx.metrics,
-          cooldownMs: options.bearer.jwksCooldown * 1000,
-          timeoutMs: options.timeoutSeconds * 1000,
-        }),
+        jwks,
         (claims, token) => {
           const base = baseIdentity(claims)
           // The token itself stands in for the token response, so Keycloak reads roles from it as at login.
@@ -176,7 +208,8 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
         throw classifyOidcError(err, `${id} code exchange`)
       }
       const claims = tokens.claims() as Claims | undefined
-      if (!claims) throw new LoginError(`${id}: no ID token in the token response`)
+      if (!claims || !tokens.id_token) throw new LoginError(`${id}: no ID token in the token response`)
+      await verifyIdTokenSignature(config, tokens.id_token)
       const base = baseIdentity(claims)
       const identity = hooks.mapClaims ? hooks.mapClaims(base, claims, tokens) : base
       return {

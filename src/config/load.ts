@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js'
 import type { ProviderDefinition } from '../plugin.js'
 import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
 import { parseDuration } from './duration.js'
+import { cookieName } from './cookie-name.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
 import './messages.js'
 import { parseRules } from '../rules/definitions.js'
@@ -52,6 +53,9 @@ export interface Config {
     trustedProxies: readonly string[]
     trustForwardedPrefix: boolean
     keepAliveTimeoutMs: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    maxConnections: number
     workers: number
     shutdownGraceMs: number
   }
@@ -75,6 +79,8 @@ export interface Config {
   /** Validated and normalised `rules:` plus `defaultRule:`; compiled per Runtime. */
   rules: RulesConfig
   metrics: { host: string; port: number } | undefined
+  /** Serve /metrics on the main listener too. */
+  metricsOnMainListener: boolean
   logging: RawConfig['logging']
   /** Where the file was read from, for reloads. */
   source?: string
@@ -198,6 +204,10 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     if (raw.cookie.sameSite === 'none' && (raw.cookie.secure === false || publicUrl.protocol === 'http:')) {
       problems.push('cookie.sameSite: "none" requires secure cookies (an https publicUrl)')
     }
+    problems.push(...cookieName(raw.cookie, publicUrl).problems)
+    const headersTimeout = parseDuration(raw.server.headersTimeout) ?? 0
+    if (headersTimeout <= 0) problems.push('server.headersTimeout: must be more than 0s')
+    if ((parseDuration(raw.server.requestTimeout) ?? 0) < headersTimeout) problems.push('server.requestTimeout: must be at least server.headersTimeout')
     raw.cookie.domains.forEach((d, i) => {
       const host = publicUrl.hostname
       const bare = d.replace(/^\./, '').toLowerCase()
@@ -267,11 +277,14 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       trustedProxies: raw.server.trustedProxies,
       trustForwardedPrefix: raw.server.trustForwardedPrefix,
       keepAliveTimeoutMs: parseDuration(raw.server.keepAliveTimeout)! * 1000,
+      headersTimeoutMs: parseDuration(raw.server.headersTimeout)! * 1000,
+      requestTimeoutMs: parseDuration(raw.server.requestTimeout)! * 1000,
+      maxConnections: raw.server.maxConnections,
       workers: raw.server.workers,
       shutdownGraceMs: parseDuration(raw.server.shutdownGracePeriod)! * 1000,
     },
     cookie: {
-      name: raw.cookie.name,
+      name: cookieName(raw.cookie, publicUrl).name,
       keys,
       domains: raw.cookie.domains.map((d) => d.toLowerCase()),
       secure: raw.cookie.secure ?? publicUrl.protocol === 'https:',
@@ -297,6 +310,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     upstream: raw.upstream ? new URL(raw.upstream) : undefined,
     rules: rules.rules,
     metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,
+    metricsOnMainListener: raw.metrics.onMainListener ?? (!raw.metrics.listen && !raw.upstream),
     logging: raw.logging,
   }
   return deepFreeze(config)

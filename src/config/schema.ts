@@ -75,7 +75,7 @@ export const extraIssuerSchema = z
     /** Tolerated clock difference on `nbf`/`iat`, at most 30s. */
     clockSkew: duration('30s').refine((v) => (parseDuration(v) ?? 0) <= 30, 'must be at most 30s'),
     /** Minimum time between JWKS fetches caused by unknown `kid`s. */
-    jwksCooldown: duration('30s'),
+    jwksCooldown: duration('5s'),
     userClaim: z.string().default('sub'),
     emailClaim: z.string().default('email'),
     groupsClaim: z.string().default('groups'),
@@ -115,6 +115,12 @@ export const configSchema = z
         trustForwardedPrefix: z.boolean().default(false),
         /** Node's keep-alive timeout; keep it above the proxy's idle timeout. */
         keepAliveTimeout: duration('65s'),
+        /** Time a client has to send a request's headers; a slow-headers client is cut off after it. */
+        headersTimeout: duration('10s'),
+        /** Time a client has to send a whole request (headers and body); at least headersTimeout. */
+        requestTimeout: duration('30s'),
+        /** Open connections per process beyond which new ones are refused; 0 = no cap. */
+        maxConnections: z.number().int().min(0).default(10_000),
         /** Worker processes (node:cluster); 1 = single process, 0 = one per CPU. */
         workers: z.number().int().min(0).max(256).default(1),
         /**
@@ -126,7 +132,11 @@ export const configSchema = z
       .strict(),
     cookie: z
       .object({
-        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a plain cookie token').default('_gatehouse'),
+        /**
+         * Session cookie name. Default `__Host-_gatehouse` for a secure cookie without a domain,
+         * `__Secure-_gatehouse` with `domains`, `_gatehouse` when not secure (an http publicUrl).
+         */
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a plain cookie token').optional(),
         /** 32 random bytes, base64 or base64url (`openssl rand -base64 32`). */
         secret: z.string(),
         /** Old secrets that still decrypt, for rotation without logging everyone out. */
@@ -182,7 +192,14 @@ export const configSchema = z
     /** Reverse-proxy mode: everything but Gatehouse's own paths goes here after the decision. */
     upstream: httpUrl.optional(),
     metrics: z
-      .object({ listen: listen.optional() })
+      .object({
+        listen: listen.optional(),
+        /**
+         * Also serve /metrics on the main listener. Default: true in forward-auth mode without
+         * `listen`; false in upstream mode, where the main listener is the public entrance.
+         */
+        onMainListener: z.boolean().optional(),
+      })
       .strict()
       .default({}),
     logging: z

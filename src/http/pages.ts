@@ -70,3 +70,18 @@ export function messagePage(title: string, message: string, requestId?: string):
   const meta = requestId ? `\n<p class="meta">Request id: <code>${escapeHtml(requestId)}</code></p>` : ''
   return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>${meta}`)
 }
+
+/** Asks before signing out: the button POSTs the form back; nothing else on the page acts. */
+export function signOutConfirmPage(action: string, rd: string | undefined, token: string): string {
+  const rdField = rd ? `\n<input type="hidden" name="rd" value="${escapeHtml(rd)}">` : ''
+  return page(
+    'Sign out?',
+    `<h1>Sign out?</h1>
+<p>This request to sign you out did not come from this site. Sign out only if you meant to.</p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">${rdField}
+<button class="button" type="submit" id="sign-out" autofocus>Sign out</button>
+</form>
+<p class="meta">To stay signed in, close this page.</p>`,
+  )
+}

@@ -1,21 +1,51 @@
 /** Minimal Cookie parsing and Set-Cookie serialising; Koa's cookie helper assumes too much. */
 
-/** The value of one cookie in a Cookie header, without building a map (hot path). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined
+/**
+ * Where the value of `name` starts in a Cookie header: -1 when absent, -2 when the name occurs
+ * more than once, or when it occurs next to a cookie named `name + conflict` (one pass for both).
+ */
+function valueStart(header: string, name: string, conflict?: string): number {
+  let found = -1
+  let conflicting = false
   let from = 0
-  while (from < header.length) {
-    const at = header.indexOf(name + '=', from)
-    if (at < 0) return undefined
-    const before = at === 0 ? ' ' : header[at - 1]
-    if (before === ' ' || before === ';') {
-      const start = at + name.length + 1
-      const end = header.indexOf(';', start)
-      return header.slice(start, end < 0 ? undefined : end).trim()
-    }
+  for (;;) {
+    const at = header.indexOf(name, from)
+    if (at < 0) return found >= 0 && conflicting ? -2 : found
     from = at + name.length
+    // A whole name only: `xgh_session=` is not `gh_session=`, `gh_session_0=` is not `gh_session=`, and a
+    // match inside another cookie's value (`a=x _gh_session=y` is one cookie) does not count either: the
+    // name must start a cookie-pair, after `;` and optional whitespace.
+    let i = at - 1
+    while (i >= 0 && (header.charCodeAt(i) === 32 || header.charCodeAt(i) === 9)) i--
+    if (i >= 0 && header.charCodeAt(i) !== 59 /* ; */) continue
+    if (header.charCodeAt(from) !== 61 /* = */) {
+      if (conflict && header.startsWith(conflict, from) && header.charCodeAt(from + conflict.length) === 61) conflicting = true
+      continue
+    }
+    if (found >= 0) return -2
+    found = from + 1
   }
-  return undefined
+}
+
+/**
+ * The value of one cookie in a Cookie header, without building a map (hot path). Undefined when
+ * the cookie is absent or present more than once: two cookies of one name (one planted from a
+ * sibling subdomain, say) have no trustworthy order, so neither is believed. With `conflict`,
+ * also undefined when a cookie named `name + conflict` is present (a chunk next to a whole cookie).
+ */
+export function readCookie(header: string | undefined, name: string, conflict?: string): string | undefined {
+  if (!header) return undefined
+  const start = valueStart(header, name, conflict)
+  if (start < 0) return undefined
+  const end = header.indexOf(';', start)
+  return header.slice(start, end < 0 ? undefined : end).trim()
+}
+
+/** How often `name` occurs in a Cookie header: 0, 1, or 2 for "more than once". */
+export function cookieCount(header: string | undefined, name: string): 0 | 1 | 2 {
+  if (!header) return 0
+  const start = valueStart(header, name)
+  return start === -1 ? 0 : start === -2 ? 2 : 1
 }
 
 /** Every cookie whose name starts with `prefix`, as [name, value] pairs. */
@@ -39,6 +69,10 @@ export interface CookieAttributes {
   httpOnly: boolean
   sameSite: 'lax' | 'strict' | 'none'
 }
+
+/** Cookie name prefixes browsers enforce (RFC 6265bis §4.1.3), matched case-insensitively as browsers do. */
+export const isHostPrefixed = (name: string): boolean => name.slice(0, 7).toLowerCase() === '__host-'
+export const isSecurePrefixed = (name: string): boolean => name.slice(0, 9).toLowerCase() === '__secure-'
 
 export function serializeCookie(name: string, value: string, a: CookieAttributes): string {
   let out = `${name}=${value}; Path=${a.path}`

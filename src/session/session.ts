@@ -9,7 +9,7 @@ import type { Identity } from '../plugin.js'
 import { identityHeaderValues } from '../headers/identity.js'
 import type { CredentialCache } from '../tokens/cache.js'
 import { hashCredential } from '../tokens/cache.js'
-import { cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
+import { cookieCount, cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
 
 export interface Session {
@@ -54,23 +54,38 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
   const domain = domains.find((d) => host === d.replace(/^\./, '') || host.endsWith(d.startsWith('.') ? d : '.' + d))
   const attrs = (maxAge: number): CookieAttributes => ({ path: '/', domain, maxAge, secure, httpOnly: true, sameSite })
   const chunkPrefix = name + '_'
+  const chunkNames = Array.from({ length: MAX_CHUNKS }, (_, i) => chunkPrefix + i)
 
-  /** The session cookie and its chunks, not other cookies that share the prefix (state cookies). */
-  const sessionCookieNames = (header: string | undefined): string[] =>
-    cookiesWithPrefix(header, name)
+  /** A session cookie and its chunks, not other cookies that share the prefix (state cookies). */
+  const cookieNamesOf = (base: string, header: string | undefined): string[] =>
+    cookiesWithPrefix(header, base)
       .map(([n]) => n)
-      .filter((n) => n === name || /^\d+$/.test(n.slice(chunkPrefix.length)))
+      .filter((n) => n === base || (n[base.length] === '_' && /^\d+$/.test(n.slice(base.length + 1))))
+  const sessionCookieNames = (header: string | undefined) => cookieNamesOf(name, header)
+  // The unprefixed name an earlier version used by default: its cookies are cleared at the next login.
+  const legacy = name.replace(/^__(host|secure)-/i, '')
+  const clearLegacy = (header: string | undefined): string[] =>
+    legacy === name ? [] : cookieNamesOf(legacy, header).flatMap(clearing)
+  /** Set-Cookie values deleting `n`, and its host-only copy when a domain is configured. */
+  const clearing = (n: string): string[] =>
+    domain ? [serializeCookie(n, '', attrs(0)), serializeCookie(n, '', { ...attrs(0), domain: undefined })] : [serializeCookie(n, '', attrs(0))]
 
+  /**
+   * Exactly one of the cookie or its chunk set, each name once; anything else (a second copy planted
+   * from a sibling subdomain, both forms at once) is ambiguous and reads as no session.
+   */
   const raw = (header: string | undefined): string | undefined => {
-    const single = readCookie(header, name)
-    if (single) return single
-    const first = readCookie(header, chunkPrefix + '0')
-    if (!first) return undefined
-    let value = first
+    const single = readCookie(header, name, '_0')
+    if (single !== undefined) return single
+    // The rare chunked session: chunk 0 once, and no whole cookie beside it.
+    if (cookieCount(header, chunkNames[0]!) !== 1 || cookieCount(header, name) !== 0) return undefined
+    let value = readCookie(header, chunkNames[0]!)!
     for (let i = 1; i < MAX_CHUNKS; i++) {
-      const next = readCookie(header, chunkPrefix + i)
-      if (!next) break
-      value += next
+      const n = chunkNames[i]!
+      const count = cookieCount(header, n)
+      if (count === 0) break
+      if (count === 2) return undefined
+      value += readCookie(header, n)!
     }
     return value
   }
@@ -111,7 +126,7 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
     write(session, header) {
       const value = sealer.seal(session)
       const maxAge = session.expiresAt - Math.floor(Date.now() / 1000)
-      const out: string[] = []
+      const out: string[] = clearLegacy(header)
       const present = new Set(sessionCookieNames(header))
       if (value.length <= CHUNK) {
         out.push(serializeCookie(name, value, attrs(maxAge)))
@@ -128,13 +143,8 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
       return out
     },
     clear(header) {
-      const out: string[] = []
-      for (const n of new Set([name, ...sessionCookieNames(header)])) {
-        out.push(serializeCookie(n, '', attrs(0)))
-        // Also clear a host-only copy, left by an earlier config without a cookie domain.
-        if (domain) out.push(serializeCookie(n, '', { ...attrs(0), domain: undefined }))
-      }
-      return out
+      // A host-only copy too, left by an earlier config without a cookie domain.
+      return [...new Set([name, ...sessionCookieNames(header)])].flatMap(clearing).concat(clearLegacy(header))
     },
     forget(header) {
       const value = raw(header)

@@ -1,13 +1,14 @@
 /**
  * Per-flow login state. Each `/oauth2/start` gets its own cookie, named by a hash of its state,
  * so parallel tabs don't clobber each other; at most MAX_FLOWS live at once (the oldest go), they
- * expire after `cookie.csrfExpire`, live under `/oauth2/` only, and are cleared at the callback
- * whatever its outcome. Values are sealed, so the return URL and PKCE verifier stay private.
+ * expire after `cookie.csrfExpire`, live under `/oauth2/` only (under `/` with a `__Host-` cookie
+ * name, which browsers accept only with `Path=/`), and are cleared at the callback whatever its
+ * outcome. Values are sealed, so the return URL and PKCE verifier stay private.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/load.js'
-import { cookiesWithPrefix, serializeCookie, type CookieAttributes } from './cookies.js'
+import { cookiesWithPrefix, isHostPrefixed, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
 
 export interface LoginFlow {
@@ -38,7 +39,8 @@ export function createStateCookies(config: Config): StateCookies {
   const prefix = `${name}_csrf_`
   const sealer = createSealer(keys, `state:${name}`)
   // Lax, not Strict: the IdP's redirect back is a cross-site top-level GET.
-  const attrs = (maxAge: number): CookieAttributes => ({ path: '/oauth2/', maxAge, secure, httpOnly: true, sameSite: 'lax' })
+  const path = isHostPrefixed(name) ? '/' : '/oauth2/'
+  const attrs = (maxAge: number): CookieAttributes => ({ path, maxAge, secure, httpOnly: true, sameSite: 'lax' })
   // A replayed callback could carry a saved copy of the state cookie: remember used states.
   const used = new LRUCache<string, true>({ max: 50_000, ttl: csrfExpireSeconds * 1000 })
   const cookieName = (state: string) => prefix + createHash('sha256').update(state).digest('base64url').slice(0, 12)
@@ -65,8 +67,8 @@ export function createStateCookies(config: Config): StateCookies {
     find(state, header) {
       if (!state || state.length > 256) return undefined
       const wanted = cookieName(state)
-      const entry = cookiesWithPrefix(header, wanted).find(([n]) => n === wanted)
-      const flow = entry && open(entry[1])
+      const value = readCookie(header, wanted)
+      const flow = value && open(value)
       if (!flow) return undefined
       const a = Buffer.from(flow.state)
       const b = Buffer.from(state)

@@ -12,6 +12,7 @@ import { NotResponsible, type Identity, type Provider } from '../plugin.js'
 import { createJwtBearer, mapIssuerClaims, type BearerVerify } from '../../providers/oidc/bearer.js'
 import { hashCredential, type CredentialCache, type Verified } from './cache.js'
 import { createJwks, discoverJwksUri } from './jwks.js'
+import { createLogLimiter } from './log-limit.js'
 import { InvalidTokenError } from './jwt.js'
 
 /** A verified token's identity with its header values computed once. */
@@ -43,6 +44,10 @@ export interface BearerVerifierOptions {
   timeoutMs?: number
 }
 
+/** Refused-token log lines: at most this many per interval, then one summary line. */
+const LOG_LINES_PER_INTERVAL = 20
+const LOG_INTERVAL_MS = 10_000
+
 /** Keys are scoped per config version, so a reload that tightens bearer rules is not bypassed by old entries. */
 let generation = 0
 
@@ -64,6 +69,7 @@ export function extraIssuerSource(e: ExtraIssuerConfig, metrics: Metrics, timeou
     typ: e.typ,
     algorithms: e.algorithms,
     clockSkewSeconds: e.clockSkewSeconds,
+    refuseIdTokens: true,
   }
   return { id: e.id, verify: createJwtBearer(rules, jwks, (claims) => mapIssuerClaims(e.id, claims, e)) }
 }
@@ -77,8 +83,13 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
   for (const e of options.extraIssuers) sources.push(extraIssuerSource(e, options.metrics, options.timeoutMs ?? 5000))
   const prefix = `${++generation}:`
 
+  const limit = createLogLimiter({
+    max: LOG_LINES_PER_INTERVAL,
+    intervalMs: LOG_INTERVAL_MS,
+    summary: (suppressed) => logger.info({ suppressed, intervalSeconds: LOG_INTERVAL_MS / 1000 }, 'more bearer tokens refused (log lines left out)'),
+  })
   const rejected = (key: string, source: string, reason: string) => {
-    logger.info({ provider: source, reason, token: key.slice(-12) }, 'bearer token rejected')
+    limit(() => logger.info({ provider: source, reason, token: key.slice(-12) }, 'bearer token rejected'))
   }
 
   const verify = async (key: string, token: string): Promise<Verified<BearerEntry> | undefined> => {
@@ -89,7 +100,7 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
       } catch (err) {
         const status = statusOf(err)
         if (err instanceof InvalidTokenError || status === 401) rejected(key, source.id, (err as Error).message)
-        else if (status === 403) logger.info({ provider: source.id, reason: (err as Error).message }, 'bearer token refused')
+        else if (status === 403) limit(() => logger.info({ provider: source.id, reason: (err as Error).message }, 'bearer token refused'))
         // Transient rejections (a new kid in the JWKS cooldown), refusals and IdP failures are never remembered.
         if ((err instanceof InvalidTokenError && !err.transient) || status === 401) return undefined
         throw err

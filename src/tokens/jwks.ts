@@ -1,10 +1,13 @@
 /**
- * One cached remote JWKS per issuer (jose `createRemoteJWKSet`). An unknown `kid` refetches only
- * once per cooldown, so a flood of random `kid`s costs at most one fetch per cooldown; a failed
- * fetch backs off as well, since jose alone would retry on every request while the IdP is down.
+ * One cached remote JWKS per issuer (jose `createRemoteJWKSet`). An unknown `kid` in a bearer
+ * token refetches at most once per cooldown (default 5 s; concurrent refetches are coalesced), so
+ * a key rotation costs bearer clients seconds at most and a flood of random `kid`s costs one fetch
+ * per cooldown. An ID token at login comes from the IdP's token endpoint, not from the client, so
+ * its unknown `kid` refetches at once (`forLogin`): a rotation never fails a login. A failed fetch
+ * backs off as well, since jose alone would retry on every request while the IdP is down.
  * Every real fetch is counted in `gatehouse_jwks_refresh_total{provider,result}`.
  */
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose'
 import { UpstreamIdpError } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 
@@ -14,15 +17,19 @@ export interface JwksOptions {
   /** Where the key set lives; called once (again after a failure). */
   uri: () => Promise<URL>
   metrics: Metrics
+  /** Minimum time between refetches caused by unknown `kid`s in bearer tokens. */
   cooldownMs: number
   timeoutMs: number
   /** How long a key set is used without refetching (jose's default, 10 min). */
   maxAgeMs?: number
 }
 
+/** A key lookup for bearer tokens, plus `forLogin`, which refetches an unknown `kid` without waiting. */
+export type Jwks = JWTVerifyGetKey & { forLogin: JWTVerifyGetKey }
+
 const FAILURE_BACKOFF_MS = 5_000
 
-export function createJwks(options: JwksOptions): JWTVerifyGetKey {
+export function createJwks(options: JwksOptions): Jwks {
   const { provider, metrics } = options
   let lastFailure = -Infinity
 
@@ -48,7 +55,7 @@ export function createJwks(options: JwksOptions): JWTVerifyGetKey {
     }
   }
 
-  let remote: Promise<JWTVerifyGetKey> | undefined
+  let remote: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined
   const keySet = () =>
     (remote ??= options.uri().then(
       (url) =>
@@ -64,7 +71,19 @@ export function createJwks(options: JwksOptions): JWTVerifyGetKey {
       },
     ))
 
-  return async (header, token) => (await keySet())(header, token)
+  const getKey: JWTVerifyGetKey = async (header, token) => (await keySet())(header, token)
+  const forLogin: JWTVerifyGetKey = async (header, token) => {
+    const set = await keySet()
+    try {
+      return await set(header, token)
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err
+      // Coalesced with any refetch in flight; still subject to the failure back-off.
+      await set.reload()
+      return set(header, token)
+    }
+  }
+  return Object.assign(getKey, { forLogin })
 }
 
 /** The `jwks_uri` from an issuer's discovery document, whose `issuer` must match exactly. */

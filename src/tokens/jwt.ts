@@ -35,6 +35,24 @@ export interface JwtRules {
   typ?: string
   algorithms: readonly JwtAlgorithm[]
   clockSkewSeconds: number
+  /** Refuse ID tokens (see `looksLikeIdToken`); off only where ID tokens are the bearer tokens (Google). */
+  refuseIdTokens?: boolean
+}
+
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt'])
+
+/**
+ * An ID token is proof of a login to one client, not a grant to call APIs; accepted as a bearer
+ * token, one leaked from a browser or a log would open every app behind Gatehouse. A token is an
+ * access token when its header says `typ: at+jwt` (RFC 9068); otherwise it is taken for an ID
+ * token when its payload `typ` is `ID` (Keycloak) or it carries a claim only ID tokens carry:
+ * `nonce`, `at_hash`, `c_hash`, `s_hash` (OIDC Core §2, §3.3.2.11). Keycloak access tokens
+ * (payload `typ: Bearer`, no nonce since 24) and RFC 9068 tokens pass.
+ */
+export function looksLikeIdToken(header: { typ?: unknown }, payload: JWTPayload): boolean {
+  if (typeof header.typ === 'string' && ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase())) return false
+  if (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') return true
+  return 'nonce' in payload || 'at_hash' in payload || 'c_hash' in payload || 's_hash' in payload
 }
 
 // Far above any real access token; bounds the work spent on garbage before any crypto.
@@ -69,8 +87,9 @@ function classify(err: unknown): Error {
 /** Verifies signature, `iss`, `exp`/`nbf`, `typ` and audience; throws InvalidTokenError or UpstreamIdpError. */
 export async function verifyJwt(token: string, getKey: JWTVerifyGetKey, rules: JwtRules): Promise<JWTPayload> {
   let payload: JWTPayload
+  let header: { typ?: unknown }
   try {
-    ;({ payload } = await jwtVerify(token, getKey, {
+    ;({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
       issuer: [...rules.issuers],
       algorithms: [...rules.algorithms],
       clockTolerance: Math.min(rules.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS),
@@ -80,6 +99,7 @@ export async function verifyJwt(token: string, getKey: JWTVerifyGetKey, rules: J
     throw classify(err)
   }
   if (rules.typ !== undefined && payload.typ !== rules.typ) throw new InvalidTokenError('typ claim mismatch')
+  if (rules.refuseIdTokens && looksLikeIdToken(header, payload)) throw new InvalidTokenError('an ID token is not a bearer token')
   if (!audienceAccepted(payload, rules)) throw new InvalidTokenError('neither aud nor azp is accepted')
   return payload
 }

@@ -85,6 +85,11 @@ describe('bearer JWTs from a Keycloak realm', () => {
     expectInvalid(await auth(await partner.signAccessToken({ sub: 'svc-1', azp: 'someone-else' })))
   })
 
+  it('rejects an extra-issuer ID token (nonce, at_hash), and accepts an RFC 9068 access token that has a nonce', async () => {
+    expectInvalid(await auth(await partner.signAccessToken({ sub: 'svc-1', azp: 'ci-bot', nonce: 'n', at_hash: 'h' })))
+    expect((await auth(await partner.signAccessToken({ sub: 'svc-1', azp: 'ci-bot', nonce: 'n' }, { typ: 'at+jwt' }))).status).toBe(202)
+  })
+
   it('rejects an expired token', async () => {
     expectInvalid(await auth(await stack.realm.signAccessToken(alice(stack.realm), { expiresIn: -60 })))
   })

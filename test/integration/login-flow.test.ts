@@ -64,7 +64,7 @@ describe('full login flow against a Keycloak-shaped realm', () => {
     expect((await browser.get(`${stack.url}/oauth2/auth?allowed_roles=admin`, nginxHeaders)).status).toBe(202)
     expect((await browser.get(`${stack.url}/oauth2/auth?allowed_emails=bob@example.test`, nginxHeaders)).status).toBe(403)
 
-    const signOut = await browser.get(`${stack.url}/oauth2/sign_out?rd=${encodeURIComponent(stack.url + '/')}`)
+    const signOut = await browser.get(`${stack.url}/oauth2/sign_out?rd=${encodeURIComponent(stack.url + '/')}`, { 'sec-fetch-site': 'same-origin' })
     expect(signOut.status).toBe(302)
     const endSession = new URL(signOut.location!)
     expect(endSession.href.startsWith(stack.realm.issuer + '/protocol/openid-connect/logout')).toBe(true)

@@ -112,6 +112,18 @@ describe('live reload', () => {
     expect(await status(gh.url)).toBe(401)
   })
 
+  it('warns that changed listener limits and metrics placement need a restart', async () => {
+    logs.length = 0
+    const server = { ...(rawConfig().server as Record<string, unknown>), headersTimeout: '20s', requestTimeout: '40s', maxConnections: 5 }
+    await write({ server, metrics: { onMainListener: false } })
+    expect(await reloader.reload('test')).toBe(true)
+    const warning = logs.find((l) => l.msg === 'changed settings take effect only after a restart') as { settings?: string[] } | undefined
+    expect(warning?.settings).toEqual(expect.arrayContaining(['server.headersTimeout', 'server.requestTimeout', 'server.maxConnections', 'metrics.onMainListener']))
+    expect(warning?.settings).not.toContain('server.keepAliveTimeout')
+    await write({})
+    expect(await reloader.reload('test')).toBe(true)
+  })
+
   it('a change to the file is picked up by the watcher (debounced)', async () => {
     const stop = reloader.watch()
     try {
