@@ -130,7 +130,7 @@ describe('bearer options', () => {
 
   it('defaults: Keycloak checks typ Bearer and accepts aud or azp; Google is opt-in with aud only', () => {
     expect(providerBearerRules('keycloak', parse(), [])).toEqual({
-      issuers: [ISS], audiences: ['gatehouse'], authorizedParties: ['gatehouse'], typ: 'Bearer', algorithms: ['RS256'], clockSkewSeconds: 30,
+      issuers: [ISS], audiences: ['gatehouse'], authorizedParties: ['gatehouse'], typ: 'Bearer', algorithms: ['RS256'], clockSkewSeconds: 30, refuseIdTokens: true,
     })
     expect(providerBearerRules('oidc', parse(), [])?.typ).toBeUndefined()
     expect(providerBearerRules('google', parse(), [])).toBeUndefined()
@@ -160,7 +160,7 @@ describe('extraIssuers config', () => {
 
   it('parses an entry with durations in seconds', async () => {
     const c = await config([{ id: 'ci', issuer: 'https://ci.example.com', audiences: ['gatehouse'], clockSkew: '10s' }])
-    expect(c.extraIssuers[0]).toMatchObject({ id: 'ci', clockSkewSeconds: 10, jwksCooldownSeconds: 30, algorithms: ['RS256'] })
+    expect(c.extraIssuers[0]).toMatchObject({ id: 'ci', clockSkewSeconds: 10, jwksCooldownSeconds: 5, algorithms: ['RS256'] })
   })
 
   it('reports problems with key paths', async () => {
