@@ -41,6 +41,8 @@ export interface BearerVerifierOptions {
   metrics: Metrics
   logger: Logger
   timeoutMs?: number
+  /** Config `headers.roles`. */
+  rolesHeader?: boolean
 }
 
 /** Keys are scoped per config version, so a reload that tightens bearer rules is not bypassed by old entries. */
@@ -95,7 +97,7 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
         throw err
       }
       if (identity === NotResponsible) continue
-      return { value: { identity, headers: identityHeaderValues(identity) }, expiresAt: identity.expiresAt }
+      return { value: { identity, headers: identityHeaderValues(identity, options.rolesHeader) }, expiresAt: identity.expiresAt }
     }
     rejected(key, 'none', 'no provider or issuer accepts this token')
     return undefined

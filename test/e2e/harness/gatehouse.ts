@@ -17,6 +17,10 @@ export interface GatehouseParams {
   repoRoot: string
   /** `rules:` block; dropped (and reported) when this Gatehouse build does not accept the key yet. */
   rules?: unknown[]
+  /** Default: CLIENT_SECRET. */
+  clientSecret?: string
+  /** Top-level config keys set over the defaults (e.g. `headers`, `upstream`). */
+  overrides?: Record<string, unknown>
 }
 
 export interface RunningGatehouse {
@@ -54,7 +58,7 @@ function buildConfig(p: GatehouseParams, withRules: boolean): Record<string, unk
         type: 'keycloak',
         issuer: p.issuer,
         clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
+        clientSecret: p.clientSecret ?? CLIENT_SECRET,
         allowInsecureRequests: true,
       },
     ],
@@ -62,7 +66,7 @@ function buildConfig(p: GatehouseParams, withRules: boolean): Record<string, unk
     logging: { level: 'debug' },
   }
   if (withRules && p.rules) config.rules = p.rules
-  return config
+  return { ...config, ...p.overrides }
 }
 
 function checkConfig(repoRoot: string, file: string): { ok: boolean; output: string } {

@@ -78,6 +78,28 @@ async function startRealmProcess(port: number, publicUrl: string, appOrigin: str
   return { proc, issuer: info!.issuer, origin: info!.origin }
 }
 
+/** Headless Chromium that maps every *.example.test host to 127.0.0.1 and accepts the proxies' throwaway certificates. */
+export function launchBrowser(): Promise<Browser> {
+  return pw.chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+      `--host-resolver-rules=MAP *.example.test 127.0.0.1`,
+      // nginx and Traefik serve throwaway self-signed certificates
+      '--ignore-certificate-errors',
+    ],
+  })
+}
+
 export async function startStack(kind: ProxyKind): Promise<Stack> {
   // Fail before starting anything when a proxy or the browser is missing.
   requireBinary(kind, REPO_ROOT)
@@ -140,24 +162,7 @@ export async function startStack(kind: ProxyKind): Promise<Stack> {
     })
     stoppers.push({ name: kind, stop: () => proxy.proc.stop() })
 
-    const browser = await pw.chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-        `--host-resolver-rules=MAP *.example.test 127.0.0.1`,
-        // nginx and Traefik serve throwaway self-signed certificates
-        '--ignore-certificate-errors',
-      ],
-    })
+    const browser = await launchBrowser()
     stoppers.push({ name: 'chromium', stop: () => browser.close() })
 
     return {
