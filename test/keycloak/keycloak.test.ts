@@ -220,18 +220,6 @@ describe.each(MODES)('Keycloak, Gatehouse in %s mode', (mode) => {
     const bob = await admin.passwordGrant(REALM, 'full-scope-app', 'full-scope-app-secret', 'bob', 'bob')
     expect(await bearer(front(), bob.access_token)).toBe(401)
   })
-
-  test('signing-key rotation through the admin REST API: logins and new bearer tokens keep working at once', async () => {
-    const admin = s().keycloak.admin
-    const kid = await admin.rotateSigningKey(REALM, `rotated-${mode}-${Date.now()}`)
-    const token = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
-    const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
-    expect(header.kid).toBe(kid)
-    expect(await bearer(front(), token.access_token)).toBe(200)
-    // the ID token of this login is signed with the new key too: no 400 window after a rotation
-    const { page } = await loggedIn(front(), 'alice', unique('/after-rotation'))
-    expect(seenBy(page.url())['x-auth-request-email']).toBe('alice@example.com')
-  }, 120_000)
 })
 
 describe('Keycloak stopped and started again', () => {
@@ -261,6 +249,40 @@ describe('Keycloak stopped and started again', () => {
       expect(seenBy(page.url())['x-auth-request-preferred-username']).toBe('bob')
     }
   }, 600_000)
+})
+
+// Last: on today's main a login right after a rotation fails for up to a minute (JWKS cache), which must not
+// take the other scenarios down with it.
+describe.each(MODES)('Keycloak signing-key rotation, Gatehouse in %s mode', (mode) => {
+  const front = () => s().fronts[mode]
+
+  test('signing-key rotation through the admin REST API: logins and new bearer tokens keep working at once', async () => {
+    const admin = s().keycloak.admin
+    // Production rotates under traffic: Gatehouse has just fetched the key set for a login and a bearer token.
+    await loggedIn(front(), 'alice', unique('/before-rotation'))
+    const before = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
+    expect(await bearer(front(), before.access_token)).toBe(200)
+
+    const kid = await admin.rotateSigningKey(REALM, `rotated-${mode}-${Date.now()}`)
+    const token = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
+    const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
+    expect(header.kid).toBe(kid)
+    const bearerStatus = await bearer(front(), token.access_token)
+    // The ID token of the next login is signed with the new key too: Gatehouse must not answer the callback with 400.
+    const url = front().origin + unique('/after-rotation')
+    const { page } = await newPage()
+    await page.goto(url)
+    await page.waitForSelector('#username')
+    await page.fill('#username', 'alice')
+    await page.fill('#password', PASSWORDS.alice!)
+    const [callback] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/oauth2/callback'),
+      page.click('#kc-login'),
+    ])
+    await page.waitForLoadState('load')
+    expect({ bearer: bearerStatus, callback: callback.status(), landed: page.url() }).toEqual({ bearer: 200, callback: 302, landed: url })
+    expect(seenBy(url)['x-auth-request-email']).toBe('alice@example.com')
+  }, 120_000)
 })
 
 describe('session lifecycle against Keycloak (needs issue 11: sessions, refresh, back-channel logout)', () => {
