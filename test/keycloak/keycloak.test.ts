@@ -258,30 +258,30 @@ describe.each(MODES)('Keycloak signing-key rotation, Gatehouse in %s mode', (mod
 
   test('signing-key rotation through the admin REST API: logins and new bearer tokens keep working at once', async () => {
     const admin = s().keycloak.admin
-    // Production rotates under traffic: Gatehouse has just fetched the key set for a login and a bearer token.
-    await loggedIn(front(), 'alice', unique('/before-rotation'))
-    const before = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
-    expect(await bearer(front(), before.access_token)).toBe(200)
-
-    const kid = await admin.rotateSigningKey(REALM, `rotated-${mode}-${Date.now()}`)
-    const token = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
-    const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
-    expect(header.kid).toBe(kid)
-    const bearerStatus = await bearer(front(), token.access_token)
-    // The ID token of the next login is signed with the new key too: Gatehouse must not answer the callback with 400.
-    const url = front().origin + unique('/after-rotation')
-    const { page } = await newPage()
-    await page.goto(url)
-    await page.waitForSelector('#username')
-    await page.fill('#username', 'alice')
-    await page.fill('#password', PASSWORDS.alice!)
-    const [callback] = await Promise.all([
-      page.waitForResponse((r) => new URL(r.url()).pathname === '/oauth2/callback'),
-      page.click('#kc-login'),
-    ])
-    await page.waitForLoadState('load')
-    expect({ bearer: bearerStatus, callback: callback.status(), landed: page.url() }).toEqual({ bearer: 200, callback: 302, landed: url })
-    expect(seenBy(url)['x-auth-request-email']).toBe('alice@example.com')
+    // Two rotations in a row: the second comes seconds after the first made Gatehouse fetch the key set, as in
+    // production under traffic, so no cache age can hide a refused window.
+    const rounds: { kid: boolean; bearer: number; callback: number; landed: string }[] = []
+    for (const round of [1, 2]) {
+      const kid = await admin.rotateSigningKey(REALM, `rotated-${mode}-${round}-${Date.now()}`)
+      const token = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
+      const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
+      const bearerStatus = await bearer(front(), token.access_token)
+      // The next login's ID token is signed with the new key: Gatehouse must not answer the callback with 400.
+      const url = front().origin + unique(`/after-rotation-${round}`)
+      const { page } = await newPage()
+      await page.goto(url)
+      await page.waitForSelector('#username')
+      await page.fill('#username', 'alice')
+      await page.fill('#password', PASSWORDS.alice!)
+      const [callback] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/oauth2/callback'),
+        page.click('#kc-login'),
+      ])
+      await page.waitForLoadState('load')
+      rounds.push({ kid: header.kid === kid, bearer: bearerStatus, callback: callback.status(), landed: page.url().replace(/\?.*/, '?…') })
+    }
+    const ok = (round: number) => ({ kid: true, bearer: 200, callback: 302, landed: `${front().origin}/after-rotation-${round}?…` })
+    expect(rounds).toEqual([ok(1), ok(2)])
   }, 120_000)
 })
 
