@@ -34,7 +34,7 @@ beforeAll(async () => {
     printKeycloakLogs()
     throw err
   }
-}, 420_000)
+}, 600_000)
 
 /** The server's log on failure; the whole files stay in artifacts/keycloak/logs/. */
 function printKeycloakLogs(): void {
