@@ -138,8 +138,14 @@ describe.each(MODES)('Keycloak, Gatehouse in %s mode', (mode) => {
   })
 
   test('bob is refused by a group rule, a realm-role rule and a client-role rule', async () => {
-    const { page } = await loggedIn(front(), 'bob', unique('/whoami'))
+    const { ctx, page } = await loggedIn(front(), 'bob', unique('/whoami'))
+    // forged copies of the identity headers never reach the app
+    await ctx.setExtraHTTPHeaders({ 'X-Auth-Request-Roles': 'admin,gatehouse:operator', 'X-Auth-Request-Groups': 'sre' })
+    await page.goto(front().origin + unique('/whoami'))
     expect(list(seenBy(page.url())['x-auth-request-groups'])).toEqual(['staff'])
+    expect(list(seenBy(page.url())['x-auth-request-roles'])).toEqual(
+      expect.arrayContaining(['default-roles-gatehouse', 'account:view-profile']),
+    )
     expect(list(seenBy(page.url())['x-auth-request-roles'])).not.toContain('admin')
     for (const path of ['/sre-only', '/admins', '/operators']) expect(await status(page, front().origin + unique(path))).toBe(403)
     expect(await status(page, front().origin + unique('/anything-else'))).toBe(200)
