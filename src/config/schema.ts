@@ -167,9 +167,11 @@ export const configSchema = z
         passAccessToken: z.boolean().default(false),
         /** Also send `Authorization: Bearer <access token>` on allow. */
         passAuthorization: z.boolean().default(false),
+        /** Fill X-Auth-Request-Roles (realm roles, `client:role` client roles); empty when false. */
+        roles: z.boolean().default(false),
       })
       .strict()
-      .default({ passAccessToken: false, passAuthorization: false }),
+      .default({ passAccessToken: false, passAuthorization: false, roles: false }),
     cache: z
       .object({
         /** Upper bound on cached sessions and verified tokens (each). */

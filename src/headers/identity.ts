@@ -1,6 +1,7 @@
 /**
- * The identity headers Gatehouse emits on every allow answer. All four are always present
- * (empty when unknown), which defeats Caddy 2.6.2's placeholder leak and GHSA-7r4p-vjf4-gxv4.
+ * The identity headers Gatehouse emits on every allow answer. All are always present (empty when
+ * unknown, and Roles empty unless `headers.roles` opts in), which defeats Caddy 2.6.2's placeholder
+ * leak and GHSA-7r4p-vjf4-gxv4.
  */
 import type { Identity } from '../plugin.js'
 
@@ -9,16 +10,21 @@ export const IDENTITY_HEADERS = [
   'X-Auth-Request-Email',
   'X-Auth-Request-Groups',
   'X-Auth-Request-Preferred-Username',
+  'X-Auth-Request-Roles',
 ] as const
 
 export const ACCESS_TOKEN_HEADER = 'X-Auth-Request-Access-Token'
 
-/** Header values for an identity, computed once per cached session rather than per request. */
-export function identityHeaderValues(identity: Identity): [string, string][] {
+/**
+ * Header values for an identity, computed once per cached session rather than per request.
+ * `withRoles` (config `headers.roles`): realm roles and `client:role` client roles, comma-joined.
+ */
+export function identityHeaderValues(identity: Identity, withRoles = false): [string, string][] {
   return [
     ['X-Auth-Request-User', identity.user],
     ['X-Auth-Request-Email', identity.email ?? ''],
     ['X-Auth-Request-Groups', identity.groups.join(',')],
     ['X-Auth-Request-Preferred-Username', identity.preferredUsername ?? ''],
+    ['X-Auth-Request-Roles', withRoles ? identity.roles.filter((r) => !r.includes(',')).join(',') : ''],
   ]
 }

@@ -1,7 +1,41 @@
 /** `/oauth2/start?rd=&provider=`: begins a login with state, nonce and PKCE S256. */
 import type { Context } from 'koa'
-import { BadRequestError } from '../errors.js'
+import { connect } from 'node:net'
+import { BadRequestError, UpstreamIdpError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
+
+// Discovery is cached, so a stopped IdP would otherwise only show up as the browser's own connection error after
+// the redirect. The probe is a bare TCP connect: an HTTP request to the authorization endpoint would be logged by
+// the IdP as a failed login. Concurrent sign-ins share one probe, and an answer is reused for a second, so a login
+// storm does not become a probe storm.
+const PROBE_TTL_MS = 1000
+const PROBE_TIMEOUT_MS = 3000
+const probes = new Map<string, { until: number; done: Promise<void> }>()
+
+function connects(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port, timeout: PROBE_TIMEOUT_MS })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('timeout', () => socket.destroy(new Error(`no connection within ${PROBE_TIMEOUT_MS} ms`)))
+    socket.once('error', reject)
+  })
+}
+
+function ensureReachable(url: URL): Promise<void> {
+  const now = Date.now()
+  const hit = probes.get(url.origin)
+  if (hit && now < hit.until) return hit.done
+  const done = connects(url).catch((err: Error) => {
+    if (probes.get(url.origin)?.done === done) probes.delete(url.origin)
+    throw new UpstreamIdpError(`sign-in endpoint ${url.origin} unreachable: ${err.message}`, { cause: err })
+  })
+  probes.set(url.origin, { until: now + PROBE_TTL_MS, done })
+  return done
+}
 
 /** The return URL: `rd`, then X-Auth-Request-Redirect, then the public root. Invalid ones fall through. */
 export function chooseReturnUrl(ctx: Context, rt: Runtime): string {
@@ -33,6 +67,7 @@ export function startRoute(getRuntime: () => Runtime) {
       nonce: flow.nonce,
       codeVerifier: flow.codeVerifier,
     })
+    await ensureReachable(url)
     ctx.set('Set-Cookie', setCookies)
     ctx.redirect(url.href)
   }

@@ -94,7 +94,7 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
     const session = sealer.open<Session>(value)
     if (!session || typeof session.expiresAt !== 'number' || !session.identity) return undefined
     if (session.expiresAt * 1000 <= Date.now()) return undefined
-    return { session, headers: identityHeaderValues(session.identity), cacheKey: '' }
+    return { session, headers: identityHeaderValues(session.identity, config.headers.roles), cacheKey: '' }
   }
 
   return {

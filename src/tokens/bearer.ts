@@ -42,6 +42,8 @@ export interface BearerVerifierOptions {
   metrics: Metrics
   logger: Logger
   timeoutMs?: number
+  /** Config `headers.roles`. */
+  rolesHeader?: boolean
 }
 
 /** Refused-token log lines: at most this many per interval, then one summary line. */
@@ -106,7 +108,7 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
         throw err
       }
       if (identity === NotResponsible) continue
-      return { value: { identity, headers: identityHeaderValues(identity) }, expiresAt: identity.expiresAt }
+      return { value: { identity, headers: identityHeaderValues(identity, options.rolesHeader) }, expiresAt: identity.expiresAt }
     }
     rejected(key, 'none', 'no provider or issuer accepts this token')
     return undefined

@@ -30,6 +30,10 @@ export interface GatehouseParams {
   optionalServer?: Record<string, unknown>
   /** Log file name under logDir; default gatehouse.log. */
   name?: string
+  /** Default: CLIENT_SECRET. */
+  clientSecret?: string
+  /** Top-level config keys set over the defaults (e.g. `headers`, `upstream`). */
+  overrides?: Record<string, unknown>
 }
 
 export interface RunningGatehouse {
@@ -70,7 +74,7 @@ function buildConfig(p: GatehouseParams, withRules: boolean, optional: Record<st
         type: 'keycloak',
         issuer: p.issuer,
         clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
+        clientSecret: p.clientSecret ?? CLIENT_SECRET,
         allowInsecureRequests: true,
       },
     ],
@@ -79,7 +83,7 @@ function buildConfig(p: GatehouseParams, withRules: boolean, optional: Record<st
   }
   if (withRules && p.rules) config.rules = p.rules
   if (p.upstream) config.upstream = p.upstream
-  return config
+  return { ...config, ...p.overrides }
 }
 
 function checkConfig(repoRoot: string, file: string): { ok: boolean; output: string } {
