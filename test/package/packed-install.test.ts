@@ -56,7 +56,7 @@ describe('npm pack', () => {
     )
     expect(stray).toEqual([])
     const topLevel = new Set(files.map((f) => f.split('/')[0]))
-    expect([...topLevel].sort()).toEqual(['README.md', 'bin', 'dist', 'examples', 'package.json'])
+    expect([...topLevel].sort()).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'examples', 'package.json'])
     // The maps carry their sources: the .ts files are not in the package.
     const map = JSON.parse(readFileSync(join(ROOT, 'dist/src/cli.js.map'), 'utf8')) as { sourcesContent?: string[] }
     expect(map.sourcesContent?.[0]).toContain('gatehouse <command>')
