@@ -1,22 +1,15 @@
 /**
  * Starts a real Keycloak-shaped realm and a real Gatehouse on loopback for integration tests.
  */
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { buildConfig } from '../../src/config/load.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { createLogger } from '../../src/logger.js'
 import { DEMO_USERS, startRealm, type Realm, type RealmUser } from '../../src/devidp/realm.js'
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
+import { freePort } from './ports.js'
+
+export { freePort }
 
 export const randomSecret = () => randomBytes(32).toString('base64url')
 

@@ -35,15 +35,23 @@ describe('verifyJwt', () => {
     await expect(verifyJwt(await sign({ azp: 'x', aud: ['account', 'gatehouse'] }), jwks, rules)).resolves.toBeTruthy()
   })
 
-  it.each([
-    ['wrong azp, aud "account"', { azp: 'x', aud: 'account' }],
-    ['wrong typ', { typ: 'ID' }],
-    ['expired beyond the skew', { exp: Math.floor(Date.now() / 1000) - 31 }],
-    ['nbf beyond the skew', { nbf: Math.floor(Date.now() / 1000) + 31 }],
-    ['other issuer', { iss: 'https://sso.example.com/realms/other' }],
-    ['no sub', { sub: undefined }],
+  // Claims are computed when the token is signed, not when the file loads: key generation in beforeAll can
+  // take seconds, which once moved `nbf` back inside the skew. The margins (45 s against a 30 s skew) keep
+  // a second boundary between signing and verifying from changing the answer.
+  const now = () => Math.floor(Date.now() / 1000)
+  it.each<[string, () => Record<string, unknown>]>([
+    ['wrong azp, aud "account"', () => ({ azp: 'x', aud: 'account' })],
+    ['wrong typ', () => ({ typ: 'ID' })],
+    ['expired beyond the skew', () => ({ exp: now() - 45 })],
+    ['nbf beyond the skew', () => ({ nbf: now() + 45 })],
+    ['other issuer', () => ({ iss: 'https://sso.example.com/realms/other' })],
+    ['no sub', () => ({ sub: undefined })],
   ])('rejects %s', async (_name, claims) => {
-    await expect(verifyJwt(await sign(claims), jwks, rules)).rejects.toBeInstanceOf(InvalidTokenError)
+    await expect(verifyJwt(await sign(claims()), jwks, rules)).rejects.toBeInstanceOf(InvalidTokenError)
+  })
+
+  it('accepts exp and nbf inside the skew', async () => {
+    await expect(verifyJwt(await sign({ exp: now() - 10, nbf: now() + 10 }), jwks, rules)).resolves.toMatchObject({ sub: 'u1' })
   })
 
   it('rejects an algorithm outside the allowlist even with a matching key', async () => {
