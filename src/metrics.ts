@@ -3,13 +3,14 @@
  * results, provider ids from config, cache names. Never paths, hosts, users or tokens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createSessionMetrics, type SessionMetrics } from './metrics-sessions.js'
 
 export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
 export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
 export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
 export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
 
-export interface Metrics {
+export interface Metrics extends SessionMetrics {
   readonly registry: Registry
   decision(endpoint: DecisionEndpoint, result: DecisionResult, method: DecisionMethod, seconds: number): void
   cacheEvent(cache: string, event: CacheEvent): void
@@ -95,6 +96,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   return {
     registry,
+    ...createSessionMetrics(registry),
     decision(endpoint, result, method, seconds) {
       const key = endpoint + result + method
       let bound = boundDecisions.get(key)

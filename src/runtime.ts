@@ -14,6 +14,9 @@ import { createRedirectValidator, type RedirectValidator } from './request/redir
 import { createTrustedProxyCheck, type PeerCheck } from './request/trusted-proxies.js'
 import { createSessionCookies, type ActiveSession, type SessionCookies } from './session/session.js'
 import { createStateCookies, type StateCookies } from './session/state.js'
+import { createSessionLifecycle } from './session/lifecycle.js'
+import type { SessionShared } from './session/shared.js'
+import type { SessionStore } from './session/store.js'
 import type { CredentialCache } from './tokens/cache.js'
 import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
 
@@ -41,6 +44,10 @@ export interface SharedServices {
   metrics: Metrics
   sessionCache: CredentialCache<ActiveSession>
   bearerCache: CredentialCache<BearerEntry>
+  /** Revocations, refreshed sessions and refreshes in flight (src/session/shared.ts). */
+  sessionShared: SessionShared
+  /** The redis session store, when `session.store: redis`. */
+  sessionStore?: SessionStore
 }
 
 export function createRuntime(config: Config, shared: SharedServices): Runtime {
@@ -68,7 +75,11 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     loginChecks,
     queryChecks: createQueryChecks(),
     rules: compileRules(config.rules, config.providers),
-    sessions: createSessionCookies(config, shared.sessionCache),
+    sessions: createSessionCookies(
+      config,
+      shared.sessionCache,
+      createSessionLifecycle({ config, shared: shared.sessionShared, store: shared.sessionStore, providers, metrics: shared.metrics, logger: shared.logger.child({ component: 'sessions' }) }),
+    ),
     bearer: createBearerVerifier({
       providers: providers.values(),
       extraIssuers: config.extraIssuers,

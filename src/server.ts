@@ -12,6 +12,7 @@ import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
+import { createSessionShared } from './session/shared.js'
 import { createCredentialCache } from './tokens/cache.js'
 import type { BearerEntry } from './tokens/bearer.js'
 
@@ -48,7 +49,8 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
     metrics,
     negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
   })
-  return { logger, metrics, sessionCache, bearerCache }
+  const sessionShared = createSessionShared(config.cache.maxEntries, logger)
+  return { logger, metrics, sessionCache, bearerCache, sessionShared }
 }
 
 /** Builds the app without listening (for supertest). */
