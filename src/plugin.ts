@@ -109,10 +109,6 @@ export interface Provider {
 export interface ProviderContext {
   logger: Logger
   metrics: Metrics
-  /** Test hook: lets providers talk to plain-http issuers. Never set in production configs. */
-  allowInsecureRequests: boolean
-  /** The absolute URL of `/oauth2/callback`. */
-  callbackUrl: string
   /** Seconds of clock skew tolerated on token lifetimes. */
   clockSkewSeconds: number
 }

@@ -16,7 +16,9 @@ import { createSessionCookies, type ActiveSession, type SessionCookies } from '.
 import { createStateCookies, type StateCookies } from './session/state.js'
 import { createSessionLifecycle } from './session/lifecycle.js'
 import type { SessionShared } from './session/shared.js'
-import type { SessionStore } from './session/store.js'
+import type { RedisConnection } from './session/redis.js'
+import { createRedisStore } from './session/store-redis.js'
+import { createRedisLocks } from './session/redis-lock.js'
 import type { CredentialCache } from './tokens/cache.js'
 import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
 
@@ -46,8 +48,8 @@ export interface SharedServices {
   bearerCache: CredentialCache<BearerEntry>
   /** Revocations, refreshed sessions and refreshes in flight (src/session/shared.ts). */
   sessionShared: SessionShared
-  /** The redis session store, when `session.store: redis`. */
-  sessionStore?: SessionStore
+  /** The Redis connection, when `session.redis` is configured (store, refresh locks, events between replicas). */
+  redis?: RedisConnection
 }
 
 export function createRuntime(config: Config, shared: SharedServices): Runtime {
@@ -61,8 +63,6 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
       p.definition.create(p.id, p.options, {
         logger: shared.logger.child({ provider: p.id }),
         metrics: shared.metrics,
-        allowInsecureRequests: false,
-        callbackUrl,
         clockSkewSeconds: 30,
       }),
     )
@@ -78,7 +78,15 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     sessions: createSessionCookies(
       config,
       shared.sessionCache,
-      createSessionLifecycle({ config, shared: shared.sessionShared, store: shared.sessionStore, providers, metrics: shared.metrics, logger: shared.logger.child({ component: 'sessions' }) }),
+      createSessionLifecycle({
+        config,
+        shared: shared.sessionShared,
+        store: config.session.store === 'redis' && shared.redis ? createRedisStore(shared.redis, config) : undefined,
+        locks: shared.redis && createRedisLocks(shared.redis),
+        providers,
+        metrics: shared.metrics,
+        logger: shared.logger.child({ component: 'sessions' }),
+      }),
     ),
     bearer: createBearerVerifier({
       providers: providers.values(),

@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
 import { createSessionShared } from './session/shared.js'
+import { createRedisConnection } from './session/redis.js'
 import { createCredentialCache } from './tokens/cache.js'
 import type { BearerEntry } from './tokens/bearer.js'
 
@@ -50,7 +51,8 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
     negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
   })
   const sessionShared = createSessionShared(config.cache.maxEntries, logger)
-  return { logger, metrics, sessionCache, bearerCache, sessionShared }
+  const redis = config.session.redis && createRedisConnection(config.session.redis, metrics, logger, sessionShared.bus)
+  return { logger, metrics, sessionCache, bearerCache, sessionShared, redis }
 }
 
 /** Builds the app without listening (for supertest). */
@@ -58,7 +60,13 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   const shared = createServices(config, options)
   let runtime = createRuntime(config, shared)
   const getRuntime = () => runtime
-  const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: !config.metrics })
+  const app = createApp({
+    getRuntime,
+    metrics: shared.metrics,
+    logger: shared.logger,
+    serveMetrics: !config.metrics,
+    readinessChecks: shared.redis ? [shared.redis.ping] : [],
+  })
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {
       p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
@@ -130,6 +138,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
         }),
       )
       await Promise.all(closing)
+      await built.shared.redis?.close()
     },
   }
 }

@@ -12,6 +12,7 @@ import { createRefresher } from './refresh.js'
 import { createSealer } from './seal.js'
 import type { Session } from './session.js'
 import { refreshedPurpose, type SessionShared } from './shared.js'
+import type { Locks } from './redis-lock.js'
 import type { SessionStore } from './store.js'
 
 export interface SessionLifecycle {
@@ -37,6 +38,7 @@ export interface LifecycleDeps {
   shared: SessionShared
   providers: ReadonlyMap<string, Provider>
   store?: SessionStore
+  locks?: Locks
   metrics: Metrics
   logger: Logger
 }
@@ -53,6 +55,7 @@ export function createSessionLifecycle(d: LifecycleDeps): SessionLifecycle {
     expireSeconds: config.cookie.expireSeconds,
     shared,
     store,
+    locks: d.locks,
     metrics: d.metrics,
     logger: d.logger,
   })

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js'
 import type { Provider } from '../plugin.js'
 import type { Session } from './session.js'
 import type { SessionShared } from './shared.js'
+import type { Locks } from './redis-lock.js'
 import type { SessionStore } from './store.js'
 
 /** An access token handed to an app keeps at least this long (or half its life, if shorter). */
@@ -25,6 +26,8 @@ export interface RefreshDeps {
   expireSeconds: number
   shared: SessionShared
   store?: SessionStore
+  /** Redis locks, when a Redis is configured (either store). */
+  locks?: Locks
   metrics: Metrics
   logger: Logger
 }
@@ -66,12 +69,13 @@ export function createRefresher(d: RefreshDeps) {
         expiresAt,
       }
     } catch (err) {
-      if (!(err instanceof SessionEndedError)) {
+      // A third-party plugin that cannot import SessionEndedError throws any error with status 401.
+      if (!(err instanceof SessionEndedError) && (err as { status?: unknown }).status !== 401) {
         d.metrics.sessionRefresh('error', (performance.now() - started) / 1000)
         throw err
       }
       d.metrics.sessionRefresh('refused', (performance.now() - started) / 1000)
-      d.logger.info({ provider: s.identity.provider, subject: s.identity.subject, reason: err.message }, 'session ended by the IdP')
+      d.logger.info({ provider: s.identity.provider, subject: s.identity.subject, reason: (err as Error).message }, 'session ended by the IdP')
       // Remembered, so the dead refresh token is not tried again by every process.
       d.shared.revoke({ kind: 'id', provider: s.identity.provider, value: s.id, at: epoch(), until: s.expiresAt })
       d.metrics.sessionRevocation('refresh_refused')
@@ -80,35 +84,52 @@ export function createRefresher(d: RefreshDeps) {
     }
   }
 
-  /** Another process holds the lock: wait for its result to appear in the store. */
+  const newer = (a: Session | undefined, than: Session) => a !== undefined && (a.refreshedAt ?? 0) > (than.refreshedAt ?? 0)
+  /** The session's newest state: the store's, or (cookie store) the one refreshed by any process. */
+  const latest = async (s: Session, ticket: string): Promise<Session | undefined> => {
+    if (d.store) return d.store.read(ticket)
+    const o = d.shared.overlay.get(s.id)
+    return newer(o, s) ? o : s
+  }
+
+  /** Another process holds the lock: wait for its result (the store, or its refreshed-session event). */
   const awaitOther = async (s: Session, ticket: string): Promise<Session | undefined> => {
     for (let waited = 0; waited < LOCK_MS; waited += WAIT_STEP_MS) {
       await sleep(WAIT_STEP_MS)
-      const now = await d.store!.read(ticket)
-      if (!now) return undefined
-      if ((now.refreshedAt ?? 0) > (s.refreshedAt ?? 0)) return now
+      const now = await latest(s, ticket)
+      if (!now || d.shared.revocations.isRevoked(now)) return undefined
+      if (newer(now, s)) return now
     }
     throw new Error('refresh by another process did not finish in time')
   }
 
+  const renewAndKeep = async (s: Session, ticket: string): Promise<Session | undefined> => {
+    const next = await renew(s, ticket)
+    if (next && d.store) await d.store.update(ticket, next)
+    else if (next) d.shared.refreshed(next)
+    return next
+  }
+
   const run = async (s: Session, ticket: string): Promise<Session | undefined> => {
-    if (!d.store) {
-      const next = await renew(s, ticket)
-      if (next) d.shared.refreshed(next)
-      return next
-    }
+    if (!d.locks) return renewAndKeep(s, ticket)
     const lock = `refresh:${s.id}`
-    if (!(await d.store.lock(lock, LOCK_MS))) return awaitOther(s, ticket)
+    let held: boolean
+    try {
+      held = await d.locks.lock(lock, LOCK_MS)
+    } catch (err) {
+      // The cookie store does not need Redis to refresh: without it, replicas refresh on their own.
+      if (d.store) throw err
+      return renewAndKeep(s, ticket)
+    }
+    if (!held) return awaitOther(s, ticket)
     try {
       // It may have been refreshed between our read and the lock.
-      const latest = await d.store.read(ticket)
-      if (!latest) return undefined
-      if ((latest.refreshedAt ?? 0) > (s.refreshedAt ?? 0) && dueAt(latest) > epoch()) return latest
-      const next = await renew(latest, ticket)
-      if (next) await d.store.update(ticket, next)
-      return next
+      const now = await latest(s, ticket)
+      if (!now) return undefined
+      if (newer(now, s) && dueAt(now) > epoch()) return now
+      return await renewAndKeep(now, ticket)
     } finally {
-      await d.store.unlock(lock).catch(() => undefined)
+      await d.locks.unlock(lock).catch(() => undefined)
     }
   }
 

@@ -9,9 +9,6 @@ export interface SessionStore {
   /** Rewrites a stored session (after a refresh), keeping its ticket. */
   update(ticket: string, session: Session): Promise<void>
   remove(ticket: string): Promise<void>
-  /** A short lock across processes and replicas; false when another holder has it. */
-  lock(name: string, ms: number): Promise<boolean>
-  unlock(name: string): Promise<void>
   /** Sessions recorded for an IdP session id or a subject (back-channel logout). */
   idsOf(kind: 'sid' | 'sub', provider: string, value: string): Promise<string[]>
   removeById(id: string): Promise<void>

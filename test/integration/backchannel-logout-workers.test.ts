@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { DEMO_USERS, startRealm, type Realm } from '../../src/devidp/realm.js'
 import { signIn } from '../helpers/login.js'
+import { waitFor } from '../helpers/wait.js'
 import { freePort, randomSecret } from '../helpers/stack.js'
 
 /** One request on a fresh connection, so the cluster's round robin spreads them over the workers. */
@@ -19,14 +20,6 @@ const statusOf = (url: string, cookie: string) =>
     req.end()
   })
 
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  return false
-}
 
 describe('revocation across server.workers', () => {
   let realm: Realm
