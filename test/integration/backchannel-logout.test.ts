@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { randomUUID } from 'node:crypto'
 import { generateKeyPair, SignJWT } from 'jose'
+import { CookieJarClient, loginAtRealm } from '../fakes/browser.js'
 import { signIn } from '../helpers/login.js'
 import { randomSeed } from '../helpers/property.js'
 import { startStack, type Stack } from '../helpers/stack.js'
@@ -108,4 +109,33 @@ describe('back-channel logout and sign-out revocation (cookie store)', () => {
     }
     expect(await auth(cookie)).toBe(202)
   }, 90_000)
+})
+
+describe('back-channel logout sent by the IdP itself (oidc-provider, RP-initiated logout)', () => {
+  let stack: Stack
+  beforeAll(async () => {
+    stack = await startStack()
+  })
+  afterAll(() => stack.close())
+
+  it('signing out one session at the IdP ends the other Gatehouse session of the same IdP session', async () => {
+    const browser = new CookieJarClient()
+    const sessionCookie = (res: { headers: Headers }) =>
+      res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => /^_gatehouse=1\./.test(c))!
+    const start = await browser.get(`${stack.url}/oauth2/start`, { accept: 'text/html' })
+    const back = await loginAtRealm(browser, start.location!, 'alice', 'alice')
+    const first = sessionCookie(await browser.get(back.location!))
+    // Same browser, same IdP session (SSO): a second Gatehouse session with the same sid.
+    const again = await browser.get(`${stack.url}/oauth2/start`, { accept: 'text/html' })
+    const sso = await browser.follow(again.location!, { stopAt: (u) => u.pathname === '/oauth2/callback' })
+    const second = sessionCookie(await browser.get(sso.location!))
+    expect(first).not.toBe(second)
+    const status = async (cookie: string) => (await fetch(`${stack.url}/oauth2/auth`, { headers: { cookie } })).status
+    expect([await status(first), await status(second)]).toEqual([202, 202])
+    // Gatehouse sign-out of the first → the IdP's end-session page (auto-submitted) → the IdP posts a logout token.
+    const out = await fetch(`${stack.url}/oauth2/sign_out`, { headers: { cookie: first, 'sec-fetch-site': 'same-origin' }, redirect: 'manual' })
+    expect(out.headers.get('location')!.startsWith(stack.realm.issuer)).toBe(true)
+    await browser.follow(out.headers.get('location')!, { stopAt: (u) => u.origin === stack.url })
+    expect(await status(second)).toBe(401)
+  })
 })
