@@ -3,7 +3,7 @@
  * (stoppable and restartable on the same port) and a 3-master Redis Cluster.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -89,6 +89,25 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
     async stop() {
       await Promise.all(servers.map((s) => s.stop()))
+    },
+  }
+}
+
+/** A Sentinel watching `master` under the name `mymaster`. */
+export async function startRedisSentinel(master: RedisServer): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), `gatehouse-sentinel-${port}-`))
+  const conf = join(dir, 'sentinel.conf')
+  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor mymaster 127.0.0.1 ${master.port} 1\nsentinel down-after-milliseconds mymaster 2000\n`)
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
+  await waitPing(port)
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGKILL')
+      await exited
     },
   }
 }

@@ -3,7 +3,7 @@ import { buildConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/logger.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { signIn } from '../helpers/login.js'
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../helpers/redis.js'
+import { startRedis, startRedisCluster, startRedisSentinel, type RedisCluster, type RedisServer } from '../helpers/redis.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 import { freePort, startStack, type Stack } from '../helpers/stack.js'
 
@@ -105,5 +105,31 @@ describe('cookie store with a Redis for revocations between replicas', () => {
     expect([await status(p.stack.url, cookie), await status(p.second.url, cookie)]).toEqual([202, 202])
     expect(await p.stack.realm.admin.backchannelLogout(p.stack.realm.subjectOf('bob'))).toEqual([200])
     expect(await waitFor(async () => (await status(p.second.url, cookie)) === 401, 1000)).toBe(true)
+  })
+})
+
+describe('redis store through Redis Sentinel', () => {
+  let redis: RedisServer
+  let sentinel: Awaited<ReturnType<typeof startRedisSentinel>>
+  let p: Awaited<ReturnType<typeof pair>>
+  beforeAll(async () => {
+    redis = await startRedis()
+    sentinel = await startRedisSentinel(redis)
+    p = await pair({ store: 'redis', redis: { sentinels: [`127.0.0.1:${sentinel.port}`], masterName: 'mymaster' } })
+    expect(await waitFor(async () => (await fetch(`${p.stack.url}/ready`)).status === 200, 10_000)).toBe(true)
+  }, 30_000)
+  afterAll(async () => {
+    await p?.close()
+    await sentinel?.stop()
+    await redis?.stop()
+  })
+
+  it('finds the master through the sentinel, shares the session and its sign-out', async () => {
+    const cookie = await signIn(p.stack.url, 'alice')
+    const id = /r1\.([\w-]{22})\./.exec(cookie)![1]
+    expect((await redis.cli('exists', `gatehouse:session:${id}`)).trim()).toBe('1')
+    expect([await status(p.stack.url, cookie), await status(p.second.url, cookie)]).toEqual([202, 202])
+    expect((await signOut(p.second.url, cookie)).status).toBe(302)
+    expect(await waitFor(async () => (await status(p.stack.url, cookie)) === 401, 1000)).toBe(true)
   })
 })
