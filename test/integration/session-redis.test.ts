@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { randomSeed } from '../helpers/property.js'
 import { buildConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/logger.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
@@ -61,6 +63,27 @@ describe('redis session store: two Gatehouse instances sharing one Redis', () =>
     for (const secret of [accessToken, 'alice@example.com', '"alice"', 'eyJ']) expect(dump).not.toContain(secret)
   })
 
+  /** Every altered ticket (another id, another key, cut, lengthened, garbage) is no session: 401, never 5xx. */
+  it('refuses altered tickets (generated)', async () => {
+    const cookie = await signIn(stack.url, 'alice')
+    const ticket = cookie.slice('_gatehouse='.length)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'
+    const mutation = fc.oneof(
+      fc.record({ at: fc.nat({ max: ticket.length - 1 }), ch: fc.constantFrom(...alphabet) }).filter(({ at, ch }) => ticket[at] !== ch).map(({ at, ch }) => ticket.slice(0, at) + ch + ticket.slice(at + 1)),
+      fc.nat({ max: ticket.length - 1 }).map((n) => ticket.slice(0, n)),
+      fc.stringOf(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 8 }).map((x) => ticket + x),
+      fc.stringOf(fc.constantFrom(...alphabet), { maxLength: 120 }),
+    )
+    for (const seed of [20261201, randomSeed]) {
+      try {
+        await fc.assert(fc.asyncProperty(mutation, async (value) => expect(await status(stack.url, `_gatehouse=${value}`)).toBe(401)), { seed, numRuns: 60 })
+      } catch (err) {
+        throw new Error(`property failed with seed ${seed} (replay: FC_SEED=${seed})\n${(err as Error).message}`)
+      }
+    }
+    expect(await status(stack.url, cookie)).toBe(202)
+  }, 60_000)
+
   it('sign-out on one instance: the old cookie is refused on the other at once', async () => {
     const cookie = await signIn(stack.url, 'alice')
     expect([await status(stack.url, cookie), await status(second.url, cookie)]).toEqual([202, 202])
@@ -94,8 +117,13 @@ describe('redis session store: two Gatehouse instances sharing one Redis', () =>
 
   it('Redis down: verify says 401 (never 5xx), /ready fails, a new login gets a 503 page; Redis back: works again without restart', async () => {
     const cookie = await signIn(stack.url, 'alice')
+    const cached = await signIn(stack.url, 'bob')
+    expect(await status(stack.url, cached)).toBe(202)
     await redis.stop()
     try {
+      // A session this instance verified moments ago may still be answered from memory, but never past session.refresh.
+      await sleep(REFRESH_MS + 300)
+      expect(await status(stack.url, cached)).toBe(401)
       // Not cached on the second instance yet: its answer needs Redis.
       const res = await authAt(second.url, cookie)
       expect(res.status).toBe(401)
