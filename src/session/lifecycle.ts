@@ -73,7 +73,8 @@ export function createSessionLifecycle(d: LifecycleDeps): SessionLifecycle {
       if (shared.revocations.isRevoked(s)) return undefined
       return refresher.current(s, ticket)
     },
-    cacheUntil: (s) => Math.min(s.expiresAt, refresher.dueAt(s)),
+    // At least a second: a session renewed with an access token that is due again at once is still a session.
+    cacheUntil: (s) => Math.min(s.expiresAt, Math.max(refresher.dueAt(s), epoch() + 1)),
     async end(s, ticket) {
       shared.revoke({ kind: 'id', provider: s.identity.provider, value: s.id, at: epoch(), until: s.expiresAt })
       d.metrics.sessionRevocation('sign_out')

@@ -130,20 +130,22 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
   }
 
   // ---- session lifecycle hook: revocation and refresh before answering (src/session/lifecycle.ts) ----
-  const active = (session: Session, key: string): ActiveSession => ({
+  const active = (session: Session, key: string, generation: number): ActiveSession => ({
     session,
     headers: identityHeaderValues(session.identity),
     cacheKey: key,
-    generation: lifecycle?.generation() ?? 0,
+    generation,
   })
   const verify = async (value: string, key: string) => {
+    // Taken before any await: a revocation arriving meanwhile makes the next use re-check.
+    const generation = lifecycle?.generation() ?? 0
     let session = store ? await store.read(value) : unseal(value)
     if (!session || session.expiresAt * 1000 <= Date.now()) return undefined
     if (lifecycle) {
       session = await lifecycle.current(session, value)
       if (!session) return undefined
     }
-    return { value: active(session, key), expiresAt: lifecycle ? lifecycle.cacheUntil(session) : session.expiresAt }
+    return { value: active(session, key, generation), expiresAt: lifecycle ? lifecycle.cacheUntil(session) : session.expiresAt }
   }
   /** A cached entry checked since the last revocation is answered as is: the hot path costs one comparison. */
   const fresh = (hit: ActiveSession): boolean => {
