@@ -14,6 +14,7 @@ import { startRoute } from './routes/start.js'
 import { callbackRoute } from './routes/callback.js'
 import { signInRoute } from './routes/sign-in.js'
 import { signOutRoute } from './routes/sign-out.js'
+import { backchannelLogoutRoute } from './routes/backchannel-logout.js'
 import { userinfoRoute } from './routes/userinfo.js'
 import { pingRoute, readyRoute, type ReadinessCheck } from './routes/health.js'
 import { metricsRoute } from './routes/metrics.js'
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): App {
   router.get('/oauth2/sign_out', signOutRoute(getRuntime))
   router.post('/oauth2/sign_out', signOutRoute(getRuntime))
   router.get('/oauth2/userinfo', userinfoRoute(getRuntime))
+  router.post('/oauth2/backchannel_logout', backchannelLogoutRoute(getRuntime, logger))
   router.get('/ping', pingRoute())
   router.get('/ready', readyRoute(getRuntime, logger, deps.readinessChecks))
   if (deps.serveMetrics) router.get('/metrics', metricsRoute(metrics))

@@ -14,6 +14,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import type { Config } from './config/load.js'
 import { serveClusterMetrics } from './cluster-metrics.js'
+import { isBusMessage } from './session/bus.js'
 
 /** True in the process that should fork workers instead of serving. */
 export const wantsCluster = (config: Config): boolean => config.server.workers !== 1 && cluster.isPrimary
@@ -53,6 +54,11 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
     return worker
   }
   for (let i = 0; i < n; i++) fork()
+  // Session events (revocations, refreshed sessions): relayed to every other worker (src/session/bus.ts).
+  cluster.on('message', (from, message) => {
+    if (!isBusMessage(message)) return
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(message)
+  })
   log(`started ${n} worker(s) on ${config.server.host}:${config.server.port}`)
 
   cluster.on('exit', (worker, code, signal) => {

@@ -75,3 +75,17 @@ export class BadRequestError extends GatehouseError {
     this.publicMessage = publicMessage
   }
 }
+
+/** The IdP refused to renew a session (refresh token revoked or expired, user disabled, not a member any more). */
+export class SessionEndedError extends GatehouseError {
+  override readonly code = 'SESSION_ENDED'
+  override readonly status = 401
+  override readonly publicMessage = 'Your session has ended. Please sign in again.'
+}
+
+/** The session store (Redis) could not be reached. */
+export class SessionStoreError extends GatehouseError {
+  override readonly code = 'SESSION_STORE_UNAVAILABLE'
+  override readonly status = 503
+  override readonly publicMessage = 'Sign-in is temporarily unavailable. Please try again shortly.'
+}

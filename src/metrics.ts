@@ -5,6 +5,7 @@
 import cluster from 'node:cluster'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { clusterWorkerMetrics } from './cluster-metrics.js'
+import { createSessionMetrics, type SessionMetrics } from './metrics-sessions.js'
 
 export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
 export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
@@ -26,7 +27,7 @@ export interface DecisionRecord extends DecisionDetail {
   seconds: number
 }
 
-export interface Metrics {
+export interface Metrics extends SessionMetrics {
   readonly registry: Registry
   /** The text a scrape gets: this process's registry, or in a cluster worker the sum over all workers. */
   render(): Promise<string>
@@ -135,6 +136,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   return {
     registry,
+    ...createSessionMetrics(registry),
     get logsDecisions() {
       return listener !== undefined
     },

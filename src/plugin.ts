@@ -24,13 +24,38 @@ export interface Identity {
   expiresAt: number
 }
 
-/** What a provider hands back after a successful login. */
+/** What a provider hands back after a successful login or refresh. */
 export interface LoginResult {
   identity: Identity
   /** Kept in the session for RP-initiated logout (`id_token_hint`). */
   idToken?: string
   accessToken?: string
+  /** Epoch seconds after which `accessToken` is expired (`expires_in`). */
+  accessExpiresAt?: number
+  /** Kept in the session (sealed cookie or Redis) for `refresh`. */
   refreshToken?: string
+  /** Epoch seconds after which the IdP will not refresh any more (`refresh_expires_in`): caps the session. */
+  refreshExpiresAt?: number
+  /** The IdP's session id (ID token `sid`), matched by back-channel logout. */
+  sid?: string
+}
+
+/** The stored session a provider is asked to renew. */
+export interface RefreshInput {
+  identity: Identity
+  idToken?: string
+  accessToken?: string
+  refreshToken?: string
+}
+
+/** What a verified back-channel logout token names: one IdP session (`sid`), or every session of `sub`. */
+export interface LogoutClaims {
+  sub?: string
+  sid?: string
+  /** Epoch seconds: the token's `exp` (or iat + a few minutes). */
+  expiresAt: number
+  /** The token's `jti`, for replay detection. */
+  jti: string
 }
 
 /** The per-flow values a provider needs to build the authorization URL. */
@@ -65,20 +90,25 @@ export interface Provider {
   ready(): Promise<void>
   authorizationUrl(input: LoginInput): Promise<URL>
   callback(input: CallbackInput): Promise<LoginResult>
-  refresh?(refreshToken: string): Promise<LoginResult>
+  /**
+   * Revalidates a session with the IdP once it is `session.refresh` old. Throws `SessionEndedError`
+   * when the IdP refuses (the session ends), any other error when the IdP could not be asked.
+   * Without it, a session lives until `cookie.expire`.
+   */
+  refresh?(session: RefreshInput): Promise<LoginResult>
   verifyBearer?(token: string): Promise<Identity | typeof NotResponsible>
   endSessionUrl?(idToken: string | undefined, postLogoutRedirectUri: string): URL | undefined
-  verifyLogoutToken?(jwt: string): Promise<{ sub?: string; sid?: string }>
+  /**
+   * Back-channel logout: verifies a logout token (signature through the provider's key set, iss,
+   * aud, iat/exp, events, sid or sub, no nonce). Throws on any failure. Replay (`jti`) is the core's job.
+   */
+  verifyLogoutToken?(jwt: string): Promise<LogoutClaims>
 }
 
 /** Services the core lends to every provider. */
 export interface ProviderContext {
   logger: Logger
   metrics: Metrics
-  /** Test hook: lets providers talk to plain-http issuers. Never set in production configs. */
-  allowInsecureRequests: boolean
-  /** The absolute URL of `/oauth2/callback`. */
-  callbackUrl: string
   /** Seconds of clock skew tolerated on token lifetimes. */
   clockSkewSeconds: number
 }

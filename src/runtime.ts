@@ -14,6 +14,11 @@ import { createRedirectValidator, type RedirectValidator } from './request/redir
 import { createTrustedProxyCheck, type PeerCheck } from './request/trusted-proxies.js'
 import { createSessionCookies, type ActiveSession, type SessionCookies } from './session/session.js'
 import { createStateCookies, type StateCookies } from './session/state.js'
+import { createSessionLifecycle } from './session/lifecycle.js'
+import type { SessionShared } from './session/shared.js'
+import type { RedisConnection } from './session/redis.js'
+import { createRedisStore } from './session/store-redis.js'
+import { createRedisLocks } from './session/redis-lock.js'
 import type { CredentialCache } from './tokens/cache.js'
 import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
 
@@ -41,6 +46,10 @@ export interface SharedServices {
   metrics: Metrics
   sessionCache: CredentialCache<ActiveSession>
   bearerCache: CredentialCache<BearerEntry>
+  /** Revocations, refreshed sessions and refreshes in flight (src/session/shared.ts). */
+  sessionShared: SessionShared
+  /** The Redis connection, when `session.redis` is configured (store, refresh locks, events between replicas). */
+  redis?: RedisConnection
 }
 
 export function createRuntime(config: Config, shared: SharedServices): Runtime {
@@ -54,8 +63,6 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
       p.definition.create(p.id, p.options, {
         logger: shared.logger.child({ provider: p.id }),
         metrics: shared.metrics,
-        allowInsecureRequests: false,
-        callbackUrl,
         clockSkewSeconds: 30,
       }),
     )
@@ -68,7 +75,19 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     loginChecks,
     queryChecks: createQueryChecks(),
     rules: compileRules(config.rules, config.providers),
-    sessions: createSessionCookies(config, shared.sessionCache),
+    sessions: createSessionCookies(
+      config,
+      shared.sessionCache,
+      createSessionLifecycle({
+        config,
+        shared: shared.sessionShared,
+        store: config.session.store === 'redis' && shared.redis ? createRedisStore(shared.redis, config) : undefined,
+        locks: shared.redis && createRedisLocks(shared.redis),
+        providers,
+        metrics: shared.metrics,
+        logger: shared.logger.child({ component: 'sessions' }),
+      }),
+    ),
     bearer: createBearerVerifier({
       providers: providers.values(),
       extraIssuers: config.extraIssuers,

@@ -13,6 +13,8 @@ import { createAccessLog } from './access-log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
 import type { ActiveSession } from './session/session.js'
+import { createSessionShared } from './session/shared.js'
+import { createRedisConnection } from './session/redis.js'
 import { createCredentialCache } from './tokens/cache.js'
 import { drainable } from './http/drain.js'
 import type { BearerEntry } from './tokens/bearer.js'
@@ -52,7 +54,9 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
     metrics,
     negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
   })
-  return { logger, metrics, sessionCache, bearerCache }
+  const sessionShared = createSessionShared(config.cache.maxEntries, logger)
+  const redis = config.session.redis && createRedisConnection(config.session.redis, metrics, logger, sessionShared.bus)
+  return { logger, metrics, sessionCache, bearerCache, sessionShared, redis }
 }
 
 /** Builds the app without listening (for supertest). */
@@ -60,7 +64,13 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   const shared = createServices(config, options)
   let runtime = createRuntime(config, shared)
   const getRuntime = () => runtime
-  const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: config.metricsOnMainListener })
+  const app = createApp({
+    getRuntime,
+    metrics: shared.metrics,
+    logger: shared.logger,
+    serveMetrics: config.metricsOnMainListener,
+    readinessChecks: shared.redis ? [shared.redis.ping] : [],
+  })
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {
       p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
@@ -142,6 +152,7 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
     reload: built.reload,
     async close() {
       await Promise.all(drains.map((d) => d.drain(config.server.shutdownGraceMs)))
+      await built.shared.redis?.close()
     },
   }
 }

@@ -35,6 +35,8 @@ export interface ConfigInput {
   keys: JWK[]
   cookieKeys: string[]
   banner?: string
+  ttl?: { accessToken?: number; idToken?: number; refreshToken?: number }
+  rotateRefreshToken?: boolean
 }
 
 /** oidc-provider configuration that mimics a Keycloak realm's endpoints, claims and lifetimes. */
@@ -83,16 +85,18 @@ export function providerConfig(i: ConfigInput): Record<string, unknown> {
     conformIdTokenClaims: false,
     // Keycloak's new-realm lifetimes (refresh = SSO idle, session = SSO max).
     ttl: {
-      AccessToken: 300,
+      AccessToken: i.ttl?.accessToken ?? 300,
       ClientCredentials: 300,
       AuthorizationCode: 60,
-      IdToken: 300,
-      RefreshToken: 1800,
+      IdToken: i.ttl?.idToken ?? i.ttl?.accessToken ?? 300,
+      RefreshToken: i.ttl?.refreshToken ?? 1800,
       Interaction: 1800,
       Session: 36000,
       Grant: 36000,
     },
     pkce: { required: () => true },
+    // Each refresh gives a new refresh token and consumes the old one (a reuse revokes the grant).
+    rotateRefreshToken: i.rotateRefreshToken ?? true,
     // Keycloak issues a refresh token on every code exchange, not only for offline_access.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),

@@ -8,6 +8,7 @@ import { handleInteraction, sendHtml } from './interaction.js'
 import { newEncryptionKey, newSigningKey, signWith, type SignAccessTokenOptions } from './keys.js'
 import { loadProvider, quietly, type OidcProvider } from './provider.js'
 import { errorPage } from './views.js'
+import { createRealmAdmin, type RealmAdmin } from './admin.js'
 
 export { DEMO_USERS, subjectFor, type RealmUser } from './accounts.js'
 export type { RealmClient } from './config.js'
@@ -24,6 +25,10 @@ export interface RealmOptions {
   clients: RealmClient[]
   /** shown in a loud red box on every realm page */
   banner?: string
+  /** token lifetimes in seconds (Keycloak's defaults: access 300, refresh 1800) */
+  ttl?: { accessToken?: number; idToken?: number; refreshToken?: number }
+  /** issue a new refresh token on every refresh, the old one dies (default true) */
+  rotateRefreshToken?: boolean
 }
 
 export interface Realm {
@@ -39,6 +44,8 @@ export interface Realm {
   signAccessToken(claims: Record<string, unknown>, opts?: SignAccessTokenOptions): Promise<string>
   /** new active RS256 key; the previous one stays published (passive) until the next rotation */
   rotateKeys(): Promise<void>
+  /** admin-console actions: end a user's sessions, back-channel logout, refresh counter */
+  admin: RealmAdmin
 }
 
 export async function startRealm(opts: RealmOptions): Promise<Realm> {
@@ -71,11 +78,15 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
         keys: [...signing, encKey],
         cookieKeys,
         banner: opts.banner,
+        ttl: opts.ttl,
+        rotateRefreshToken: opts.rotateRefreshToken,
       })
       const p = new Provider(issuer, config)
       p.on('server_error', (_ctx, err) => console.error('devidp: server_error', err))
+      admin.watch(p)
       return p
     })
+  const admin = createRealmAdmin(issuer, opts.clients, () => provider, () => signing[0])
   let provider: OidcProvider = await build()
   let handle = provider.callback()
 
@@ -115,6 +126,7 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
       const jwk = o.foreignKey ? await newSigningKey() : signing[0]
       return signWith(jwk, issuer, claims, o)
     },
+    admin,
     async rotateKeys() {
       signing = [await newSigningKey(), signing[0]]
       provider = await build()

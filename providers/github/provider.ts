@@ -5,7 +5,7 @@
  * hourly quota (5,000 requests per token).
  */
 import * as client from 'openid-client'
-import { ForbiddenError, LoginError } from '../../src/errors.js'
+import { ForbiddenError, LoginError, SessionEndedError } from '../../src/errors.js'
 import { NotResponsible, type CallbackInput, type Identity, type LoginInput, type Provider, type ProviderContext } from '../../src/plugin.js'
 import { createCredentialCache, hashCredential } from '../../src/tokens/cache.js'
 import { createGitHubApi, type Timer } from './api.js'
@@ -73,6 +73,18 @@ export function createGitHubProvider(id: string, options: GitHubOptions, ctx: Pr
         throw err
       }
       return { identity, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }
+    },
+    /** OAuth App tokens don't expire: revalidation asks GitHub again who the user is and re-checks orgs and teams. */
+    async refresh(session) {
+      if (!session.accessToken) throw new SessionEndedError(`${id}: session without an access token cannot be revalidated`)
+      try {
+        const identity = await resolveIdentity(api, session.accessToken, id, options, session.identity.expiresAt)
+        if (identity.subject !== session.identity.subject) throw new SessionEndedError(`${id}: token now belongs to another user`)
+        return { identity, accessToken: session.accessToken, refreshToken: session.refreshToken }
+      } catch (err) {
+        if (err instanceof GitHubTokenRejectedError || err instanceof ForbiddenError) throw new SessionEndedError(err.message, { cause: err })
+        throw err
+      }
     },
     async verifyBearer(token: string) {
       if (!USER_TOKEN.test(token)) return NotResponsible

@@ -1,5 +1,5 @@
-import { ForbiddenError } from '../../src/errors.js'
-import { defineProvider, type Provider } from '../../src/plugin.js'
+import { ForbiddenError, SessionEndedError } from '../../src/errors.js'
+import { defineProvider, type LoginResult, type Provider } from '../../src/plugin.js'
 import { createOidcProvider } from '../oidc/provider.js'
 import { parseWith } from '../shared/options.js'
 import { createGroupChecker } from './groups.js'
@@ -51,16 +51,18 @@ export default defineProvider<GoogleOptions>({
       logger: ctx.logger,
       record: (operation, result, seconds) => ctx.metrics.idpRequest(id, operation, result, seconds),
     })
+    const withGroups = async (result: LoginResult, refused: typeof ForbiddenError | typeof SessionEndedError): Promise<LoginResult> => {
+      const groups = await checker.groupsOf(options.groups, result.identity.email!)
+      if (options.requireGroup && !groups.length) {
+        throw new refused(`${id}: ${result.identity.subject} is in none of the configured groups`)
+      }
+      return { ...result, identity: { ...result.identity, groups } }
+    }
     return {
       ...base,
-      async callback(input) {
-        const result = await base.callback(input)
-        const groups = await checker.groupsOf(options.groups, result.identity.email!)
-        if (options.requireGroup && !groups.length) {
-          throw new ForbiddenError(`${id}: ${result.identity.subject} is in none of the configured groups`)
-        }
-        return { ...result, identity: { ...result.identity, groups } }
-      },
+      callback: async (input) => withGroups(await base.callback(input), ForbiddenError),
+      // Group membership is checked again at every refresh; leaving the group ends the session.
+      refresh: async (session) => withGroups(await base.refresh!(session), SessionEndedError),
     }
   },
 })

@@ -11,6 +11,7 @@ import { createJwks } from '../../src/tokens/jwks.js'
 import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS } from '../../src/tokens/jwt.js'
 import { createJwtBearer, providerBearerRules } from './bearer.js'
 import { createIssuerAliases } from './issuer-aliases.js'
+import { createOidcSessions, tokenLifetimes } from './session.js'
 import type { OidcOptions } from './options.js'
 
 export type Claims = Record<string, unknown>
@@ -164,11 +165,29 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
       )
     : undefined
 
+  const sessions = createOidcSessions({
+    id,
+    configuration,
+    timed,
+    clientId: options.clientId,
+    clockSkewSeconds: ctx.clockSkewSeconds,
+    identityOf: (claims, tokens) => (hooks.mapClaims ? hooks.mapClaims(baseIdentity(claims), claims, tokens) : baseIdentity(claims)),
+    jwks: createJwks({
+      provider: id,
+      uri: async () => new URL((await configuration()).serverMetadata().jwks_uri!),
+      metrics: ctx.metrics,
+      cooldownMs: options.bearer.jwksCooldown * 1000,
+      timeoutMs: options.timeoutSeconds * 1000,
+    }),
+  })
+
   return {
     id,
     type: hooks.type,
     displayName: hooks.displayName,
     ...(verifyBearer ? { verifyBearer } : {}),
+    refresh: sessions.refresh,
+    verifyLogoutToken: sessions.verifyLogoutToken,
     async ready() {
       await configuration()
     },
@@ -217,6 +236,7 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
         idToken: tokens.id_token,
         accessToken: tokens.access_token,
         refreshToken: tokens.refresh_token,
+        ...tokenLifetimes(tokens, claims),
       }
     },
     endSessionUrl(idToken, postLogoutRedirectUri) {

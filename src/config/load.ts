@@ -13,6 +13,7 @@ import type { ProviderDefinition } from '../plugin.js'
 import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } from '../registry.js'
 import { parseDuration } from './duration.js'
 import { cookieName } from './cookie-name.js'
+import { sessionConfig, type SessionConfig } from './session.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
 import './messages.js'
 import { parseRules } from '../rules/definitions.js'
@@ -69,6 +70,7 @@ export interface Config {
     expireSeconds: number
     csrfExpireSeconds: number
   }
+  session: SessionConfig
   redirect: { allowedDomains: readonly string[] }
   providers: readonly ProviderConfig[]
   authorization: AuthorizationConfig
@@ -292,6 +294,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       expireSeconds: parseDuration(raw.cookie.expire)!,
       csrfExpireSeconds: parseDuration(raw.cookie.csrfExpire)!,
     },
+    session: sessionConfig(raw.session),
     redirect: { allowedDomains: raw.redirect.allowedDomains.map((d) => d.toLowerCase()) },
     providers,
     authorization: raw.authorization,

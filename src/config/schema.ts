@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { parseDuration } from './duration.js'
 import { defaultRuleSchema, rulesSchema } from '../rules/schema.js'
 import { JWT_ALGORITHMS } from '../tokens/jwt.js'
+import { sessionSchema } from './session.js'
 
 const duration = (fallback: string) =>
   z
@@ -152,6 +153,8 @@ export const configSchema = z
         csrfExpire: duration('15m'),
       })
       .strict(),
+    /** Session store, refresh interval and Redis connection (src/config/session.ts). */
+    session: sessionSchema,
     redirect: z
       .object({
         /** Hosts `rd` may point to: `example.com` exact, `.example.com` apex and subdomains, `host:*` any port. */

@@ -43,13 +43,17 @@ export function callbackRoute(getRuntime: () => Runtime, metrics: Metrics, logge
       if (!rt.loginChecks.get(provider.id)?.(result.identity)) {
         throw new ForbiddenError(`user ${result.identity.subject} of ${provider.id} is not allowed`)
       }
-      const keepAccessToken = rt.config.headers.passAccessToken || rt.config.headers.passAuthorization
+      // Tokens are kept (sealed, or encrypted in Redis) for revalidation (session.refresh) and passAccessToken.
       const session = rt.sessions.create({
         identity: result.identity,
         idToken: result.idToken,
-        accessToken: keepAccessToken ? result.accessToken : undefined,
+        accessToken: result.accessToken,
+        accessExpiresAt: result.accessExpiresAt,
+        refreshToken: result.refreshToken,
+        refreshExpiresAt: result.refreshExpiresAt,
+        sid: result.sid,
       })
-      for (const cookie of rt.sessions.write(session, ctx.get('cookie'))) ctx.append('Set-Cookie', cookie)
+      for (const cookie of await rt.sessions.save(session, ctx.get('cookie'))) ctx.append('Set-Cookie', cookie)
       metrics.login(provider.id, 'success')
       logger.info({ provider: provider.id, subject: result.identity.subject }, 'login')
       // The rd was validated at start; validate again in case the allow-list changed since.

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
 import { fromTrustedOrigin } from '../http/fetch-context.js'
+import { readForm } from '../http/form.js'
 import { messagePage, signOutConfirmPage } from '../http/pages.js'
 import type { Runtime } from '../runtime.js'
 
@@ -18,19 +19,6 @@ const MAX_FORM_BYTES = 4096
 const formToken = (rt: Runtime, rawSession: string | undefined) =>
   createHmac('sha256', rt.config.cookie.keys[0]!).update(`sign-out\0${rawSession ?? ''}`).digest('base64url')
 
-/** A small urlencoded form body; anything else reads as empty. */
-async function readForm(ctx: Context): Promise<URLSearchParams> {
-  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams()
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_FORM_BYTES) return new URLSearchParams()
-    chunks.push(chunk)
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
-}
-
 const sameToken = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 export function signOutRoute(getRuntime: () => Runtime) {
@@ -38,7 +26,7 @@ export function signOutRoute(getRuntime: () => Runtime) {
     const rt = getRuntime()
     const header = ctx.get('cookie')
     ctx.set('Cache-Control', 'no-store')
-    const form = ctx.method === 'POST' ? await readForm(ctx) : undefined
+    const form = ctx.method === 'POST' ? await readForm(ctx, MAX_FORM_BYTES) : undefined
     const rdParam = form?.get('rd') ?? (typeof ctx.query.rd === 'string' ? ctx.query.rd : undefined)
     const rd = rt.validateRedirect(rdParam)
     const token = formToken(rt, rt.sessions.raw(header))
@@ -53,10 +41,12 @@ export function signOutRoute(getRuntime: () => Runtime) {
       return
     }
 
-    const loaded = rt.sessions.load(header)
-    const active = loaded instanceof Promise ? await loaded : loaded
+    // A session that cannot be read (store down, IdP unreachable at refresh) is still signed out here.
+    const active = await Promise.resolve(rt.sessions.load(header)).catch(() => undefined)
     for (const cookie of rt.sessions.clear(header)) ctx.append('Set-Cookie', cookie)
     rt.sessions.forget(header)
+    // A copy of the cookie taken before sign-out is refused too, in every process and replica.
+    if (active) await rt.sessions.end(active, header).catch(() => undefined)
     const provider = active ? rt.providers.get(active.session.identity.provider) : undefined
     const afterLogout = rd ?? new URL('/oauth2/sign_in', rt.config.server.publicUrl).href
     const endSession = provider?.endSessionUrl?.(active?.session.idToken, afterLogout)

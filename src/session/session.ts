@@ -1,7 +1,9 @@
 /**
- * The session cookie: an AES-256-GCM sealed session, split into `name_0`, `name_1`, … when the
- * sealed value passes ~4000 bytes. Reading is cached by a hash of the cookie value, so the hot
- * path decrypts only on the first request of each session.
+ * The session cookie: an AES-256-GCM sealed session (cookie store) or a ticket naming a session in
+ * Redis (redis store, src/session/store-redis.ts), split into `name_0`, `name_1`, … when the value
+ * passes ~4000 bytes. Reading is cached by a hash of the cookie value, so the hot path decrypts
+ * only on the first request of each session; a cache entry never outlives the session's next
+ * revalidation (`session.refresh`) nor a revocation (src/session/lifecycle.ts).
  */
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config/load.js'
@@ -11,16 +13,24 @@ import type { CredentialCache } from '../tokens/cache.js'
 import { hashCredential } from '../tokens/cache.js'
 import { cookieCount, cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
+import type { SessionLifecycle } from './lifecycle.js'
 
 export interface Session {
+  /** Gatehouse's own session id (random), the unit of sign-out. */
   id: string
   identity: Identity
   idToken?: string
   accessToken?: string
+  /** Epoch seconds. */
+  accessExpiresAt?: number
   refreshToken?: string
+  /** The IdP's session id (ID token `sid`), matched by back-channel logout. */
+  sid?: string
   /** Epoch seconds. */
   createdAt: number
-  /** Epoch seconds; absolute, never extended by refresh. */
+  /** Epoch seconds of the last revalidation with the IdP (login or refresh). */
+  refreshedAt?: number
+  /** Epoch seconds: min(createdAt + cookie.expire, the IdP's refresh_expires_in); a refresh moves it up to that cap. */
   expiresAt: number
 }
 
@@ -29,25 +39,35 @@ export interface ActiveSession {
   session: Session
   headers: [string, string][]
   cacheKey: string
+  /** The revocation generation this entry was last checked against. */
+  generation: number
 }
+
+export type SessionInput = Omit<Session, 'id' | 'createdAt' | 'expiresAt' | 'refreshedAt'> & { refreshExpiresAt?: number }
 
 const CHUNK = 4000
 const MAX_CHUNKS = 8
 
 export interface SessionCookies {
+  /** Revocation, refresh and the store; absent only for bare codecs in unit tests. */
+  readonly lifecycle?: SessionLifecycle
   /** The raw sealed value from a Cookie header (reassembled from chunks), or undefined. */
   raw(cookieHeader: string | undefined): string | undefined
   /** Cached decode: undefined for a missing, tampered, truncated, expired or foreign-key cookie. */
   load(cookieHeader: string | undefined): ActiveSession | undefined | Promise<ActiveSession | undefined>
-  create(input: Omit<Session, 'id' | 'createdAt' | 'expiresAt'>): Session
-  /** Set-Cookie values writing the session (and clearing stale chunks). */
+  create(input: SessionInput): Session
+  /** Set-Cookie values writing the session (and clearing stale chunks); the cookie store only. */
   write(session: Session, cookieHeader: string | undefined): string[]
+  /** Stores a new session (Redis in the redis store) and returns the Set-Cookie values. */
+  save(session: Session, cookieHeader: string | undefined): Promise<string[]>
+  /** Ends the session everywhere: sign-out. */
+  end(active: ActiveSession, cookieHeader: string | undefined): Promise<void>
   /** Set-Cookie values clearing every session cookie the request carried (or might carry). */
   clear(cookieHeader: string | undefined): string[]
   forget(cookieHeader: string | undefined): void
 }
 
-export function createSessionCookies(config: Config, cache: CredentialCache<ActiveSession>): SessionCookies {
+export function createSessionCookies(config: Config, cache: CredentialCache<ActiveSession>, lifecycle?: SessionLifecycle): SessionCookies {
   const { name, keys, domains, secure, sameSite, expireSeconds } = config.cookie
   const sealer = createSealer(keys, `session:${name}`)
   const host = config.server.publicUrl.hostname
@@ -90,57 +110,97 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
     return value
   }
 
-  const decode = (value: string): ActiveSession | undefined => {
+  const unseal = (value: string): Session | undefined => {
     const session = sealer.open<Session>(value)
     if (!session || typeof session.expiresAt !== 'number' || !session.identity) return undefined
-    if (session.expiresAt * 1000 <= Date.now()) return undefined
-    return { session, headers: identityHeaderValues(session.identity, config.headers.roles), cacheKey: '' }
+    return session
+  }
+  const store = lifecycle?.store
+
+  /** The cookie's Max-Age is the absolute cap (cookie.expire): a refresh may extend the session up to it. */
+  const cookiesFor = (value: string, session: Session, header: string | undefined): string[] => {
+    const maxAge = session.createdAt + expireSeconds - Math.floor(Date.now() / 1000)
+    const out: string[] = clearLegacy(header)
+    const present = new Set(sessionCookieNames(header))
+    if (value.length <= CHUNK) {
+      out.push(serializeCookie(name, value, attrs(maxAge)))
+      for (const n of present) if (n !== name) out.push(serializeCookie(n, '', attrs(0)))
+      return out
+    }
+    const chunks = Math.ceil(value.length / CHUNK)
+    if (chunks > MAX_CHUNKS) throw new Error('session too large for cookies')
+    for (let i = 0; i < chunks; i++) {
+      out.push(serializeCookie(chunkPrefix + i, value.slice(i * CHUNK, (i + 1) * CHUNK), attrs(maxAge)))
+      present.delete(chunkPrefix + i)
+    }
+    for (const n of present) out.push(serializeCookie(n, '', attrs(0)))
+    return out
   }
 
+  // ---- session lifecycle hook: revocation and refresh before answering (src/session/lifecycle.ts) ----
+  const active = (session: Session, key: string, generation: number): ActiveSession => ({
+    session,
+    headers: identityHeaderValues(session.identity, config.headers.roles),
+    cacheKey: key,
+    generation,
+  })
+  const verify = async (value: string, key: string) => {
+    // Taken before any await: a revocation arriving meanwhile makes the next use re-check.
+    const generation = lifecycle?.generation() ?? 0
+    let session = store ? await store.read(value) : unseal(value)
+    if (!session || session.expiresAt * 1000 <= Date.now()) return undefined
+    if (lifecycle) {
+      session = await lifecycle.current(session, value)
+      if (!session) return undefined
+    }
+    return { value: active(session, key, generation), expiresAt: lifecycle ? lifecycle.cacheUntil(session) : session.expiresAt }
+  }
+  /** A cached entry checked since the last revocation is answered as is: the hot path costs one comparison. */
+  const fresh = (hit: ActiveSession): boolean => {
+    if (!lifecycle || hit.generation === lifecycle.generation()) return true
+    if (lifecycle.isRevoked(hit.session)) return false
+    hit.generation = lifecycle.generation()
+    return true
+  }
+  // ---- end of lifecycle hook ----
+
   return {
+    lifecycle,
     raw,
     load(header) {
       const value = raw(header)
       if (!value) return undefined
       const key = hashCredential(value)
       const hit = cache.peek(key)
-      if (hit) return hit
-      return cache.resolve(key, async () => {
-        const active = decode(value)
-        if (!active) return undefined
-        active.cacheKey = key
-        return { value: active, expiresAt: active.session.expiresAt }
-      })
+      if (hit) {
+        if (fresh(hit)) return hit
+        cache.delete(key)
+        return undefined
+      }
+      return cache.resolve(key, () => verify(value, key))
     },
     create(input) {
       const now = Math.floor(Date.now() / 1000)
-      const expiresAt = now + expireSeconds
+      const { refreshExpiresAt, ...rest } = input
+      const expiresAt = Math.min(now + expireSeconds, refreshExpiresAt ?? Infinity)
       return {
-        ...input,
+        ...rest,
         identity: { ...input.identity, expiresAt },
         id: randomBytes(16).toString('base64url'),
         createdAt: now,
+        refreshedAt: now,
         expiresAt,
       }
     },
+    async save(session, header) {
+      return cookiesFor(store ? await store.create(session) : sealer.seal(session), session, header)
+    },
+    async end(loaded, header) {
+      cache.delete(loaded.cacheKey)
+      await lifecycle?.end(loaded.session, raw(header) ?? '')
+    },
     write(session, header) {
-      const value = sealer.seal(session)
-      const maxAge = session.expiresAt - Math.floor(Date.now() / 1000)
-      const out: string[] = clearLegacy(header)
-      const present = new Set(sessionCookieNames(header))
-      if (value.length <= CHUNK) {
-        out.push(serializeCookie(name, value, attrs(maxAge)))
-        for (const n of present) if (n !== name) out.push(serializeCookie(n, '', attrs(0)))
-        return out
-      }
-      const chunks = Math.ceil(value.length / CHUNK)
-      if (chunks > MAX_CHUNKS) throw new Error('session too large for cookies')
-      for (let i = 0; i < chunks; i++) {
-        out.push(serializeCookie(chunkPrefix + i, value.slice(i * CHUNK, (i + 1) * CHUNK), attrs(maxAge)))
-        present.delete(chunkPrefix + i)
-      }
-      for (const n of present) out.push(serializeCookie(n, '', attrs(0)))
-      return out
+      return cookiesFor(sealer.seal(session), session, header)
     },
     clear(header) {
       // A host-only copy too, left by an earlier config without a cookie domain.

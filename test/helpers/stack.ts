@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { buildConfig } from '../../src/config/load.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { createLogger } from '../../src/logger.js'
-import { DEMO_USERS, startRealm, type Realm, type RealmUser } from '../../dev/devidp/realm.js'
+import { DEMO_USERS, startRealm, type Realm, type RealmOptions, type RealmUser } from '../../dev/devidp/realm.js'
 
 import { freePort } from './ports.js'
 
@@ -27,6 +27,8 @@ export interface StackOptions {
   /** Merged over the generated config (shallow per top-level key). */
   config?: Record<string, unknown>
   provider?: Record<string, unknown>
+  /** Token lifetimes and rotation of the dev realm. */
+  realm?: Pick<RealmOptions, 'ttl' | 'rotateRefreshToken'>
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -34,7 +36,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const url = `http://127.0.0.1:${port}`
   const realm = await startRealm({
     users: options.users ?? DEMO_USERS,
-    clients: [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [`${url}/oauth2/callback`], postLogoutRedirectUris: [`${url}/oauth2/sign_in`, `${url}/`] }],
+    clients: [
+      {
+        clientId: 'gatehouse',
+        clientSecret: 'gatehouse-secret',
+        redirectUris: [`${url}/oauth2/callback`],
+        postLogoutRedirectUris: [`${url}/oauth2/sign_in`, `${url}/`],
+        backchannelLogoutUri: `${url}/oauth2/backchannel_logout`,
+      },
+    ],
+    ...options.realm,
   })
   const secret = randomSecret()
   const config = await buildConfig({

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { parseForms } from '../fakes/browser.js'
 import { sessionCookie } from '../helpers/session.js'
 import { startStack, type Stack } from '../helpers/stack.js'
@@ -9,6 +9,9 @@ describe('sign-out from another site', () => {
   beforeAll(async () => {
     stack = await startStack()
     await stack.gatehouse.runtime().providers.get('corp')!.ready()
+  })
+  // Sign-out revokes the session server-side: each test needs its own.
+  beforeEach(() => {
     cookie = sessionCookie(stack.gatehouse.runtime())
   })
   afterAll(() => stack.close())

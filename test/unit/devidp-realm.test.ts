@@ -173,7 +173,10 @@ describe('dev identity provider realm', () => {
       oidc.ClientSecretBasic('gatehouse-secret'),
       { execute: [oidc.allowInsecureRequests] },
     )
-    await expect(oidc.refreshTokenGrant(basic, tokens.refresh_token!)).resolves.toBeDefined()
+    // Refresh tokens rotate: the new one works (with client_secret_basic too), the used one is refused.
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
+    await expect(oidc.refreshTokenGrant(basic, refreshed.refresh_token!)).resolves.toBeDefined()
+    await expect(oidc.refreshTokenGrant(basic, tokens.refresh_token!)).rejects.toThrow()
 
     // Realm cookies are scoped to the realm's paths, so an RP on the same host never sees them.
     expect(browser.cookies(`${realm.origin}/realms/test/protocol/openid-connect/auth`)).toContain(

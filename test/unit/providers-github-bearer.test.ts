@@ -22,7 +22,7 @@ describe('GitHub verifyBearer', () => {
     const parsed = github.parseOptions({ clientId: 'c', clientSecret: 's', baseUrl: fake.origin, apiUrl: fake.apiBase, allowInsecureRequests: true, orgs: ['acme'] })
     if (!parsed.ok) throw new Error(parsed.errors.join())
     provider = github.create('gh', parsed.options, {
-      logger: createLogger('silent'), metrics, allowInsecureRequests: false, callbackUrl: 'http://127.0.0.1/oauth2/callback', clockSkewSeconds: 30,
+      logger: createLogger('silent'), metrics, clockSkewSeconds: 30,
     })
   })
   afterAll(() => fake.close())
