@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
-export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
+export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'refused' | 'error'
 export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
 export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
 

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
+import { fastPath } from './routes/verify.js'
 import type { Config } from './config/load.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -57,6 +58,8 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   let runtime = createRuntime(config, shared)
   const getRuntime = () => runtime
   const app = createApp({ getRuntime, metrics: shared.metrics, logger: shared.logger, serveMetrics: !config.metrics })
+  // The request pipeline: the verify fast path answers cached allows, everything else is Koa's.
+  const handler = fastPath(getRuntime, shared.metrics, app.koa.callback())
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {
       p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
@@ -65,6 +68,7 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   warmUp(runtime)
   return {
     ...app,
+    handler,
     shared,
     getRuntime,
     reload(next: Config) {
@@ -87,7 +91,7 @@ const listen = (server: Server, host: string, port: number) =>
 export async function startGatehouse(config: Config, options: StartOptions = {}): Promise<Gatehouse> {
   const built = buildGatehouse(config, options)
   const { logger, metrics } = built.shared
-  const server = createServer(built.koa.callback())
+  const server = createServer(built.handler)
   server.keepAliveTimeout = config.server.keepAliveTimeoutMs
   server.headersTimeout = config.server.keepAliveTimeoutMs + 5000
   // Only upstream mode listens for upgrades; otherwise Node treats them as ordinary checks.

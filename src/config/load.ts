@@ -51,6 +51,7 @@ export interface Config {
     trustForwardedPrefix: boolean
     keepAliveTimeoutMs: number
     workers: number
+    debugRuleHeader: boolean
   }
   cookie: {
     name: string
@@ -246,6 +247,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       trustForwardedPrefix: raw.server.trustForwardedPrefix,
       keepAliveTimeoutMs: parseDuration(raw.server.keepAliveTimeout)! * 1000,
       workers: raw.server.workers,
+      debugRuleHeader: raw.server.debugRuleHeader,
     },
     cookie: {
       name: raw.cookie.name,

@@ -5,7 +5,7 @@
  * then costs a few map lookups per path segment, however many rules there are.
  */
 import type { Check } from '../access/authorize.js'
-import { normaliseHost, normalisePath } from './normalise.js'
+import { normaliseHost, pathReadings } from './normalise.js'
 import { compileAction } from './requirement.js'
 import type { ActionDef, RuleDef, RulesConfig } from './types.js'
 
@@ -18,6 +18,8 @@ export type CompiledAction =
 export interface CompiledRule {
   /** Position in `rules:`; -1 for the default. */
   index: number
+  /** `name`, else `#<index>`, else `default`: how logs and the debug header name the rule. */
+  label: string
   def: RuleDef | undefined
   action: CompiledAction
   methods: ReadonlySet<string> | undefined
@@ -33,6 +35,8 @@ export interface Verdict {
   action: CompiledAction
   /** Set when public rules were skipped: the URL was unknown or the path ambiguously encoded. */
   uncertain?: 'unknown-url' | 'ambiguous-path'
+  /** Set when the path's readings (normalise.ts) matched different rules and the strictest won. */
+  readings?: number
 }
 
 export interface RuleSet {
@@ -112,10 +116,29 @@ function firstMatch(table: Table, path: string, method: string, ambiguous: boole
   return best
 }
 
+const at = (table: Table, pos: number): CompiledRule | undefined => (pos >= 0 ? table.rules[pos] : undefined)
+
+const RANK = { public: 0, authenticated: 1, require: 2, deny: 3 } as const
+
+/**
+ * One verdict for several readings of a path: any deny denies; any `require` applies, all of them
+ * when several match (AND); `public` only when every reading is public.
+ */
+export function strictest(verdicts: readonly Verdict[]): Verdict {
+  let worst = verdicts[0]!
+  for (const v of verdicts) if (RANK[v.action.kind] > RANK[worst.action.kind]) worst = v
+  const requires = [...new Set(verdicts.filter((v) => v.action.kind === 'require').map((v) => v.rule))]
+  const distinct = new Set(verdicts.map((v) => v.rule)).size
+  if (worst.action.kind !== 'require' || requires.length < 2) return distinct > 1 ? { ...worst, readings: verdicts.length } : worst
+  const checks = requires.map((r) => (r.action as { check: Check }).check)
+  return { ...worst, action: { kind: 'require', check: (identity) => checks.every((c) => c(identity)) }, readings: verdicts.length }
+}
+
 export function compileRules(config: RulesConfig, providers: readonly { id: string; type: string }[]): RuleSet {
   const github = new Set(providers.filter((p) => p.type === 'github').map((p) => p.id))
   const rules: CompiledRule[] = config.list.map((def, index) => ({
     index,
+    label: def.name ?? `#${index}`,
     def,
     action: compileActionDef(def.action, github),
     methods: def.methods ? new Set(def.methods) : undefined,
@@ -126,6 +149,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
   }))
   const fallback: CompiledRule = {
     index: -1,
+    label: 'default',
     def: undefined,
     action: compileActionDef(config.default, github),
     methods: undefined,
@@ -206,11 +230,15 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
         const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
         return decide(rule, 'unknown-url')
       }
-      const { path, ambiguous } = normalisePath(url.pathname)
+      const { paths, ambiguous } = pathReadings(url.pathname)
       const { host, port } = normaliseHost(url)
       const table = tableFor(host, port)
-      const best = firstMatch(table, path, m, ambiguous)
-      return decide(best >= 0 ? table.rules[best] : undefined, ambiguous ? 'ambiguous-path' : undefined)
+      const uncertain = ambiguous ? 'ambiguous-path' : undefined
+      const first = decide(at(table, firstMatch(table, paths[0]!, m, ambiguous)), uncertain)
+      if (paths.length === 1) return first
+      const verdicts = [first]
+      for (let i = 1; i < paths.length; i++) verdicts.push(decide(at(table, firstMatch(table, paths[i]!, m, ambiguous)), uncertain))
+      return strictest(verdicts)
     },
   }
 }
