@@ -22,8 +22,19 @@ export interface OriginalRequest {
    * the request does not say (an untrusted peer, no forwarded headers), which is never public.
    */
   url: URL | undefined
+  /**
+   * The path exactly as the proxy relayed it, before WHATWG parsing resolved dots: the rules read
+   * it every way a backend might (rules/normalise.ts `pathReadings`). Set whenever `url` is.
+   */
+  rawPath?: string
   /** Upper-case method token. */
   method: string
+}
+
+/** The path part of a request target: up to `?`. */
+const pathOf = (target: string) => {
+  const q = target.indexOf('?')
+  return q < 0 ? target : target.slice(0, q)
 }
 
 export const REFUSAL_CODES = [
@@ -123,7 +134,7 @@ export function fromNginx(headers: IncomingHttpHeaders, selfMethod: string): Ori
   const rest = found[3]!
   if (rest !== '' && rest[0] !== '/' && rest[0] !== '?') return refuse('bad-url')
   const url = parse(`${scheme}://${found[2]}${rest}`)
-  return url instanceof URL ? { url, method: m } : url
+  return url instanceof URL ? { url, rawPath: pathOf(rest) || '/', method: m } : url
 }
 
 /** Traefik/Caddy: `X-Forwarded-Host` and `-Uri` together, or neither. */
@@ -153,7 +164,7 @@ export function fromForwarded(headers: IncomingHttpHeaders, selfMethod: string, 
     }
   }
   const url = parse(`${scheme}://${host}${path}`)
-  return url instanceof URL ? { url, method: m } : url
+  return url instanceof URL ? { url, rawPath: pathOf(path), method: m } : url
 }
 
 /**
@@ -166,7 +177,7 @@ export function fromUpstream(target: string, selfMethod: string, publicUrl: URL)
   if (!(url instanceof URL)) return url
   // publicUrl.origin + '/…' cannot change the host; checked anyway, it is the whole point.
   if (url.host !== publicUrl.host) return refuse('not-origin-form')
-  return { url, method: selfMethod.toUpperCase() }
+  return { url, rawPath: pathOf(target), method: selfMethod.toUpperCase() }
 }
 
 /** A header Gatehouse sets, or another identity-like one, in any spelling; or `Connection` naming one. */

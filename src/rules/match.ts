@@ -44,7 +44,8 @@ export interface RuleSet {
   readonly fallback: CompiledRule
   /** No rules and an `authenticated` default: callers may skip matching. */
   readonly trivial: boolean
-  match(request: { url: URL | undefined; method: string }): Verdict
+  /** `rawPath`: the path as received (see OriginalRequest); else `url.pathname`. */
+  match(request: { url: URL | undefined; method: string; rawPath?: string }): Verdict
 }
 
 interface Table {
@@ -224,13 +225,13 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     rules,
     fallback,
     trivial: rules.length === 0 && fallback.action.kind === 'authenticated',
-    match({ url, method }) {
+    match({ url, method, rawPath }) {
       const m = method.toUpperCase()
       if (!url) {
         const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
         return decide(rule, 'unknown-url')
       }
-      const { paths, ambiguous } = pathReadings(url.pathname)
+      const { paths, ambiguous } = pathReadings(rawPath ?? url.pathname)
       const { host, port } = normaliseHost(url)
       const table = tableFor(host, port)
       const uncertain = ambiguous ? 'ambiguous-path' : undefined

@@ -5,9 +5,10 @@
  *
  * Backends do not agree on that path, so `pathReadings` also lists the other plausible ones:
  * `;` path parameters dropped (Tomcat, Spring, Jetty: `/public/..;/internal` is `/internal`), one
- * more percent-decode (apps that decode twice: `%252e%252e` is `..`), and the path cut at a
- * decoded `?`, `#`, space, tab, NUL, CR or LF (apps that re-parse or trim it). The rules judge
- * every reading and keep the strictest answer (match.ts).
+ * more percent-decode (apps that decode twice: `%252e%252e` is `..`), the path cut at a decoded
+ * `?`, `#`, space, tab, NUL, CR or LF (apps that re-parse or trim it) or with tabs and newlines
+ * deleted (WHATWG URL parsing), and `//x/rest` as `/rest`
+ * (scheme-relative parsing). The rules judge every reading and keep the strictest (match.ts).
  */
 
 export interface NormalisedPath {
@@ -74,6 +75,8 @@ export function normalisePath(raw: string): NormalisedPath {
 /** A decoded `?`/`#` or whitespace/control character: some backend ends the path there. */
 const CUT = /[?#\s\x00-\x1f\x7f]/
 const CONTROL = /[\x00-\x1f\x7f]/
+const TAB_NEWLINE = /[\t\n\r]/
+const TAB_NEWLINE_ALL = /[\t\n\r]/g
 /** `;name=value` up to the end of its segment, as servlet containers strip them. */
 const PARAMS = /;[^/]*/g
 
@@ -84,25 +87,39 @@ export interface PathReadings {
   ambiguous: boolean
 }
 
-function decodeAgain(path: string): string | undefined {
-  if (!path.includes('%')) return path
+const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
+
+function decodeOnce(path: string): string | undefined {
   try {
-    return resolveDots(fold(decodeURIComponent(path).replace(/\\/g, '/')), false)
+    return decodeURIComponent(path)
   } catch {
     return undefined
   }
 }
 
-const dropParams = (path: string) => (path.includes(';') ? resolveDots(fold(path.replace(PARAMS, '')), false) : path)
+/** `//host/rest` read as a scheme-relative URL (`new URL(req.url, base)` in many Node apps): `/rest`. */
+const SCHEME_RELATIVE = /^[/\\]{2,}[^/\\]*/
 
-function cutAt(path: string): string {
-  const i = path.search(CUT)
-  return i < 0 ? path : resolveDots(fold(path.slice(0, i)), false) || '/'
+
+
+const BASE = 'http://h'
+function whatwgPath(path: string): string | undefined {
+  try {
+    return new URL(path, BASE).pathname
+  } catch {
+    return undefined
+  }
 }
 
+/** More distinct intermediate strings than any real path produces: then stop, and never say public. */
+const MAX_STATES = 256
+
 /**
- * The paths a backend may serve for `raw` (see the module comment). One entry for ordinary
- * paths; the rest are computed only when the path holds `%`, `;`, `.`, `\` or `//`.
+ * The paths a backend may serve for `raw` (see the module comment): every string reachable from
+ * the raw path by up to two percent-decodes, dropping `;` parameters, cutting at a decoded `?`,
+ * `#`, whitespace or control character, deleting tabs/newlines and resolving dot-segments, in any
+ * order; each is then read with dot-segments resolved. One entry for ordinary paths; the rest are
+ * computed only when the path holds `%`, `;`, `.`, `\` or `//`.
  */
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
@@ -110,21 +127,43 @@ export function pathReadings(raw: string): PathReadings {
   if (!NEEDS_WORK.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
   const out = new Set<string>([base.path])
   let ambiguous = base.ambiguous
-  const firsts = [base.path]
   if (p.includes(';')) {
-    // The container drops parameters before it decodes or resolves `..`.
-    const raw2 = normalisePath(p.replace(PARAMS, ''))
-    ambiguous ||= raw2.ambiguous
-    firsts.push(raw2.path)
+    // The servlet container drops parameters before it decodes or resolves `..` (also `%2e`).
+    const n = normalisePath(p.replace(PARAMS, ''))
+    ambiguous ||= n.ambiguous
+    out.add(n.path)
   }
-  for (const first of firsts) {
-    const twice = decodeAgain(first)
-    if (twice === undefined) ambiguous = true
-    for (const reading of twice === undefined || twice === first ? [first] : [first, twice]) {
-      for (const r of [reading, dropParams(reading)]) {
-        out.add(r)
-        out.add(cutAt(r))
-        if (CONTROL.test(r)) ambiguous = true
+  const seen = new Set<string>()
+  const queue: [string, number][] = [[p, 0]]
+  while (queue.length > 0) {
+    const [x, decodes] = queue.pop()!
+    const key = decodes + x
+    if (seen.has(key)) continue
+    if (seen.size >= MAX_STATES) {
+      ambiguous = true
+      break
+    }
+    seen.add(key)
+    const settled = settle(x)
+    out.add(settled)
+    if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
+    if (settled !== x) queue.push([settled, decodes])
+    // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted).
+    const whatwg = whatwgPath(x)
+    if (whatwg === undefined) ambiguous = true
+    else if (whatwg !== x) queue.push([whatwg, decodes])
+    if (x.includes(';')) queue.push([x.replace(PARAMS, ''), decodes])
+    // WHATWG URL parsing deletes every tab, CR and LF: `/%0ainternal` is `/internal` to it.
+    if (TAB_NEWLINE.test(x)) queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
+    const i = x.search(CUT)
+    if (i > 0) queue.push([x.slice(0, i), decodes])
+    if (decodes < 2 && x.includes('%')) {
+      const d = decodeOnce(x)
+      // Undecodable once: backends disagree. Undecodable a second time: no app decodes it twice.
+      if (d === undefined) ambiguous ||= decodes === 0
+      else {
+        if (CONTROL.test(d)) ambiguous = true
+        queue.push([d, decodes + 1])
       }
     }
   }
