@@ -123,7 +123,10 @@ const MAX_STATES = 256
  */
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
-  const p = raw.split(/[?#]/, 1)[0]!
+  // The common case: nothing to read twice (normalisePath returned the path untouched).
+  if (base.path === raw && !NEEDS_WORK.test(raw)) return { paths: [raw], ambiguous: false }
+  const cut = raw.search(/[?#]/)
+  const p = cut < 0 ? raw : raw.slice(0, cut)
   if (!NEEDS_WORK.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
   const out = new Set<string>([base.path])
   let ambiguous = base.ambiguous
