@@ -27,9 +27,15 @@ export interface OriginalRequest {
    * it every way a backend might (rules/normalise.ts `pathReadings`). Set whenever `url` is.
    */
   rawPath?: string
-  /** Upper-case method token. */
+  /** Upper-case method token, or ANY_METHOD when a trusted proxy did not say (judged as every method). */
   method: string
 }
+
+/**
+ * The method of a request whose proxy sent a URL but no method header: the rules judge it as
+ * every method they name and keep the strictest answer (rules/match.ts).
+ */
+export const ANY_METHOD = '*'
 
 /** The path part of a request target: up to `?`. */
 const pathOf = (target: string) => {
@@ -120,8 +126,8 @@ function parse(text: string): URL | Refusal {
 }
 
 /** nginx: `X-Original-URL` must be exactly one absolute http(s) URL. */
-export function fromNginx(headers: IncomingHttpHeaders, selfMethod: string): OriginalRequest | Refusal {
-  const m = method(headers, 'x-original-method', selfMethod)
+export function fromNginx(headers: IncomingHttpHeaders): OriginalRequest | Refusal {
+  const m = method(headers, 'x-original-method', ANY_METHOD)
   if (typeof m !== 'string') return m
   const raw = single(headers, 'x-original-url')
   if (raw === undefined) return { url: undefined, method: m }
@@ -138,8 +144,8 @@ export function fromNginx(headers: IncomingHttpHeaders, selfMethod: string): Ori
 }
 
 /** Traefik/Caddy: `X-Forwarded-Host` and `-Uri` together, or neither. */
-export function fromForwarded(headers: IncomingHttpHeaders, selfMethod: string, ctx: ReadContext): OriginalRequest | Refusal {
-  const m = method(headers, 'x-forwarded-method', selfMethod)
+export function fromForwarded(headers: IncomingHttpHeaders, ctx: ReadContext): OriginalRequest | Refusal {
+  const m = method(headers, 'x-forwarded-method', ANY_METHOD)
   if (typeof m !== 'string') return m
   const host = single(headers, 'x-forwarded-host')
   const uri = single(headers, 'x-forwarded-uri')
@@ -205,7 +211,7 @@ export function readOriginal(protocol: Protocol, req: Incoming, ctx: ReadContext
       if (preset) return preset
       // Forwarded headers count only from trusted peers; otherwise the URL is unknown (never public).
       if (!ctx.trusted) return { url: undefined, method: req.method.toUpperCase() }
-      return protocol === 'nginx' ? fromNginx(req.headers, req.method) : fromForwarded(req.headers, req.method, ctx)
+      return protocol === 'nginx' ? fromNginx(req.headers) : fromForwarded(req.headers, ctx)
     }
   }
 }

@@ -212,6 +212,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return table
   }
 
+  const anyMethod = [...new Set(['GET', ...rules.flatMap((r) => [...(r.methods ?? [])])])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
 
@@ -221,11 +222,14 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return verdicts.get(fallback)!
   }
 
-  return {
+  const ruleSet: RuleSet = {
     rules,
     fallback,
     trivial: rules.length === 0 && fallback.action.kind === 'authenticated',
-    match({ url, method, rawPath }) {
+    match(request) {
+      // An unknown method (ANY_METHOD) is judged as every method the rules name: strictest wins.
+      if (request.method === '*') return strictest(anyMethod.map((m) => ruleSet.match({ ...request, method: m })))
+      const { url, method, rawPath } = request
       const m = method.toUpperCase()
       if (!url) {
         const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
@@ -242,4 +246,5 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       return strictest(verdicts)
     },
   }
+  return ruleSet
 }

@@ -77,7 +77,7 @@ describe('rules through /oauth2/auth and /oauth2/forward-auth', () => {
     // public AND allowed_groups = the constraint alone: sign in first
     const anon = await request(gh.url).get('/oauth2/auth?allowed_groups=sre').set({ 'x-original-url': 'https://grafana.example.com/api/health' })
     expect(anon.status).toBe(401)
-    const noise = await request(gh.url).get('/oauth2/auth?unrelated=1').set({ 'x-original-url': 'https://grafana.example.com/api/health' })
+    const noise = await request(gh.url).get('/oauth2/auth?unrelated=1').set({ 'x-original-url': 'https://grafana.example.com/api/health', 'x-original-method': 'GET' })
     expect(noise.status).toBe(202)
     // rule satisfied, constraint not
     const both = await request(gh.url).get('/oauth2/auth?allowed_emails=nobody@example.com').set({ 'x-original-url': 'https://prometheus.example.com/', cookie: alice })

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import type { IncomingHttpHeaders } from 'node:http'
 import {
+  ANY_METHOD,
   fromForwarded,
   fromNginx,
   fromUpstream,
@@ -38,7 +39,7 @@ const query = fc.option(fc.array(fc.constantFrom('a', '=', '&', ',', '/', '?', '
 
 describe('fromNginx (X-Original-URL)', () => {
   it('never splits on a comma: /public,/../internal is /internal', () => {
-    const r = ok(fromNginx({ 'x-original-url': 'https://app.example.com/public,/../internal' }, 'GET'))
+    const r = ok(fromNginx({ 'x-original-url': 'https://app.example.com/public,/../internal' }))
     expect(r.url!.pathname).toBe('/internal')
     expect(r.url!.host).toBe('app.example.com')
   })
@@ -47,7 +48,7 @@ describe('fromNginx (X-Original-URL)', () => {
     assertProperty(
       fc.property(path, query, fc.constantFrom('http', 'https', 'HTTPS'), (p, q, scheme) => {
         const value = `${scheme}://app.example.com${p}${q}`
-        const r = fromNginx({ 'x-original-url': value }, 'GET')
+        const r = fromNginx({ 'x-original-url': value })
         const expected = new URL(value)
         expect(ok(r).url!.href).toBe(expected.href)
       }),
@@ -57,7 +58,7 @@ describe('fromNginx (X-Original-URL)', () => {
   it('property: a comma-joined repeat (as Node delivers two headers) is refused, never read as its first part', () => {
     assertProperty(
       fc.property(path, path, (a, b) => {
-        const r = fromNginx({ 'x-original-url': `https://app.example.com${a}, https://other.example.com${b}` }, 'GET')
+        const r = fromNginx({ 'x-original-url': `https://app.example.com${a}, https://other.example.com${b}` })
         expect(code(r)).toBe('repeated-header')
       }),
     )
@@ -69,7 +70,7 @@ describe('fromNginx (X-Original-URL)', () => {
       fc.property(path, bad, fc.nat(), (p, ch, at) => {
         const value = `https://app.example.com${p}`
         const i = 8 + (at % (value.length - 7))
-        const r = fromNginx({ 'x-original-url': value.slice(0, i) + ch + value.slice(i) }, 'GET')
+        const r = fromNginx({ 'x-original-url': value.slice(0, i) + ch + value.slice(i) })
         expect(isRefusal(r)).toBe(true)
       }),
     )
@@ -90,38 +91,39 @@ describe('fromNginx (X-Original-URL)', () => {
     ['https://a.example.com\\x', 'bad-host'],
     ['https://', 'bad-host'],
   ])('refuses %s (%s)', (value, expected) => {
-    expect(code(fromNginx({ 'x-original-url': value }, 'GET'))).toBe(expected)
+    expect(code(fromNginx({ 'x-original-url': value }))).toBe(expected)
   })
 
   it('refuses an array value (a repeated header Node keeps as a list)', () => {
-    expect(code(fromNginx({ 'x-original-url': ['https://a.example.com/', 'https://b.example.com/'] } as IncomingHttpHeaders, 'GET'))).toBe('repeated-header')
+    expect(code(fromNginx({ 'x-original-url': ['https://a.example.com/', 'https://b.example.com/'] } as IncomingHttpHeaders))).toBe('repeated-header')
   })
 
   it('reads ws/wss as http/https, a trailing-dot host, a query without a path', () => {
-    expect(ok(fromNginx({ 'x-original-url': 'wss://a.example.com/s' }, 'GET')).url!.href).toBe('https://a.example.com/s')
-    expect(ok(fromNginx({ 'x-original-url': 'ws://a.example.com/s' }, 'GET')).url!.protocol).toBe('http:')
-    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com./s' }, 'GET')).url!.hostname).toBe('a.example.com.')
-    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com?x=1' }, 'GET')).url!.pathname).toBe('/')
+    expect(ok(fromNginx({ 'x-original-url': 'wss://a.example.com/s' })).url!.href).toBe('https://a.example.com/s')
+    expect(ok(fromNginx({ 'x-original-url': 'ws://a.example.com/s' })).url!.protocol).toBe('http:')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com./s' })).url!.hostname).toBe('a.example.com.')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com?x=1' })).url!.pathname).toBe('/')
   })
 
-  it('X-Original-Method: one token, upper-cased; a repeat or junk is refused; absent is the request method', () => {
-    expect(ok(fromNginx({ 'x-original-method': 'delete' }, 'GET')).method).toBe('DELETE')
-    expect(ok(fromNginx({}, 'HEAD')).method).toBe('HEAD')
-    expect(code(fromNginx({ 'x-original-method': 'GET, DELETE' }, 'GET'))).toBe('repeated-header')
-    expect(code(fromNginx({ 'x-original-method': 'GET,DELETE' }, 'GET'))).toBe('repeated-header')
-    expect(code(fromNginx({ 'x-original-method': 'G3T' }, 'GET'))).toBe('bad-method')
-    expect(code(fromNginx({ 'x-original-method': 'GET\u0000' }, 'GET'))).toBe('bad-method')
+  it('X-Original-Method: one token, upper-cased; a repeat or junk is refused; absent is ANY_METHOD', () => {
+    expect(ok(fromNginx({ 'x-original-method': 'delete' })).method).toBe('DELETE')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com/' })).method).toBe(ANY_METHOD)
+    expect(ok(fromForwarded({ 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/' }, ctx())).method).toBe(ANY_METHOD)
+    expect(code(fromNginx({ 'x-original-method': 'GET, DELETE' }))).toBe('repeated-header')
+    expect(code(fromNginx({ 'x-original-method': 'GET,DELETE' }))).toBe('repeated-header')
+    expect(code(fromNginx({ 'x-original-method': 'G3T' }))).toBe('bad-method')
+    expect(code(fromNginx({ 'x-original-method': 'GET\u0000' }))).toBe('bad-method')
   })
 
   it('an absent or empty X-Original-URL is an unknown URL, not a refusal', () => {
-    expect(ok(fromNginx({}, 'GET')).url).toBeUndefined()
-    expect(ok(fromNginx({ 'x-original-url': '' }, 'GET')).url).toBeUndefined()
+    expect(ok(fromNginx({})).url).toBeUndefined()
+    expect(ok(fromNginx({ 'x-original-url': '' })).url).toBeUndefined()
   })
 })
 
 describe('fromForwarded (Traefik, Caddy)', () => {
   const fwd = (h: IncomingHttpHeaders, c: Partial<ReadContext> = {}) =>
-    fromForwarded({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET', ...h }, 'GET', ctx(c))
+    fromForwarded({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET', ...h }, ctx(c))
 
   it('builds scheme://host + uri, never splitting the uri', () => {
     expect(ok(fwd({ 'x-forwarded-uri': '/public,/../internal?a=1,2' })).url!.href).toBe('https://app.example.com/internal?a=1,2')
@@ -158,7 +160,7 @@ describe('fromForwarded (Traefik, Caddy)', () => {
   })
 
   it('neither host nor uri: an unknown URL; an empty proto is absent', () => {
-    expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, 'GET', ctx())).url).toBeUndefined()
+    expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx())).url).toBeUndefined()
     expect(ok(fwd({ 'x-forwarded-proto': '' })).url!.protocol).toBe('https:')
   })
 

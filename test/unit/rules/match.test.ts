@@ -77,6 +77,19 @@ const rawPath = fc
   .array(fc.tuple(fc.constantFrom('/', '//', '', '\\', '/./'), fc.constantFrom(...SEGMENTS)), { minLength: 1, maxLength: 7 })
   .map((parts) => '/' + parts.map(([sep, seg]) => sep + seg).join(''))
 
+describe('an unknown method (no X-Original-Method / X-Forwarded-Method) is judged as every method', () => {
+  const api = ruleSet([
+    { name: 'write', methods: ['DELETE', 'POST'], deny: true },
+    { name: 'read', methods: ['GET'], allow: 'public' },
+  ])
+  const at = (method: string) => api.match({ url: new URL('https://api.example.com/x'), method })
+  it('the strictest answer wins', () => {
+    expect(at('GET').action.kind).toBe('public')
+    expect(at('*').action.kind).toBe('deny')
+    expect(at('*').rule.label).toBe('write')
+  })
+})
+
 describe('property: no anonymous allow of a path a deny/require rule covers under any reading', () => {
   it('deny covers → deny; require covers → deny or require; public only when no reading is covered', () => {
     assertProperty(
