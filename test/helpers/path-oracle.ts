@@ -4,6 +4,7 @@
  * whitespace or control character, in any order. Written apart from src/rules/normalise.ts so
  * that property tests compare two implementations; the e2e differential suite may reuse it.
  */
+import fc from 'fast-check'
 /** RFC 3986 remove_dot_segments, written independently of src/rules/normalise.ts. */
 function removeDots(path: string): string {
   const out: string[] = []
@@ -56,3 +57,15 @@ export function oracleReadings(raw: string): Set<string> {
 
 export const covers = (prefix: string, path: string) => path === prefix || path.startsWith(prefix + '/')
 
+
+/** Request paths from an alphabet of separators, dot segments, `;`, `,`, (double) encodings, unicode and case. */
+const SEGMENTS = [
+  'internal', 'admin', 'public', 'x', 'INTERNAL', 'é', '%C3%A9',
+  '.', '..', '%2e', '%2E%2e', '.%2e', '%252e', '%252e%252e', '..;', ';', ';jsessionid=1', ';a=b',
+  '%2f', '%2F', '%5c', '%5C', '%252f', '%255c', '\\', ',', '%2c', '%3f', '%3F', '%253f', '%23', '%2523',
+  '%20', '%09', '%00', '%0a', '%0D', '%25', '%2500',
+]
+
+export const rawPath = fc
+  .array(fc.tuple(fc.constantFrom('/', '//', '', '\\', '/./'), fc.constantFrom(...SEGMENTS)), { minLength: 1, maxLength: 7 })
+  .map((parts) => '/' + parts.map(([sep, seg]) => sep + seg).join(''))

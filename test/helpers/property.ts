@@ -26,3 +26,14 @@ export const spellings = (name: string): fc.Arbitrary<string> =>
     .map(([upper, seps]) =>
       [...name].map((c, i) => (c === '-' ? seps[i]! : upper[i] ? c.toUpperCase() : c.toLowerCase())).join(''),
     )
+
+/** `assertProperty` for async properties (HTTP round trips). */
+export async function assertAsyncProperty<Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProperty<Ts>, numRuns = 100): Promise<void> {
+  await fc.assert(property, { seed: FIXED_SEED, numRuns })
+  const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0
+  try {
+    await fc.assert(property, { seed, numRuns })
+  } catch (err) {
+    throw new Error(`property failed with random seed ${seed} (replay: FC_SEED=${seed})\n${(err as Error).message}`)
+  }
+}

@@ -9,7 +9,8 @@ import type { Gatehouse } from '../../src/server.js'
 import { DEFAULT_IDENTITY_LIKE } from '../../src/headers/strip.js'
 import { cookieFor, start } from './rules-helpers.js'
 import { rawRequest } from '../helpers/raw-http.js'
-import { spellings } from '../helpers/property.js'
+import { assertAsyncProperty, spellings } from '../helpers/property.js'
+import { covers, oracleReadings, rawPath } from '../helpers/path-oracle.js'
 
 const RULES = [
   { name: 'internal', paths: ['/internal'], deny: true },
@@ -116,5 +117,31 @@ describe('verify endpoints read the original request strictly', () => {
     it('Authorization is not identity-like', async () => {
       expect((await nginx('/public', { authorization: 'Basic eDp5' })).status).toBe(202)
     })
+  })
+})
+
+describe('property through /oauth2/auth and /oauth2/forward-auth: no anonymous allow under any reading', () => {
+  let gh: Gatehouse
+  beforeAll(async () => {
+    gh = await start({ rules: RULES, defaultRule: { allow: 'public' } })
+  })
+  afterAll(() => gh.close())
+
+  it('a path any reading of which hits /internal is 403; one hitting /admin is never allowed anonymously', async () => {
+    await assertAsyncProperty(
+      fc.asyncProperty(rawPath, async (raw) => {
+        const readings = oracleReadings(raw)
+        const hit = (prefix: string) => [...readings].some((r) => covers(prefix, r))
+        const auth = await request(gh.url).get('/oauth2/auth').set({ 'x-original-url': `https://app.example.test${raw}`, 'x-original-method': 'GET' })
+        const fwd = await request(gh.url)
+          .get('/oauth2/forward-auth')
+          .set({ 'x-forwarded-host': 'app.example.test', 'x-forwarded-uri': raw, 'x-forwarded-method': 'GET' })
+        for (const res of [auth, fwd]) {
+          if (hit('/internal') || hit('/admin')) expect([raw, res.status < 300]).toEqual([raw, false])
+          if (hit('/internal') && res.status !== 400) expect([raw, res.status]).toEqual([raw, 403])
+        }
+      }),
+      150,
+    )
   })
 })
