@@ -111,6 +111,11 @@ function whatwgPath(path: string): string | undefined {
   }
 }
 
+/** Something a backend may read differently: `%`, `;`, `\\`, `//`, a dot-segment, whitespace or a control character. */
+const OTHER_READINGS = /[%;\\\s\x00-\x1f\x7f]|\/\/|\/\.\.?(?:\/|$)/
+/** What WHATWG parsing changes beyond percent-encoding: `\\`, tabs/newlines, dot-segments (`%2e` too), a leading `//`. */
+const WHATWG_CHANGES = /[\\\t\n\r]|^\/\/|\/(?:\.|%2e){1,2}(?:\/|$)/i
+
 /** More distinct intermediate strings than any real path produces: then stop, and never say public. */
 const MAX_STATES = 256
 
@@ -123,11 +128,10 @@ const MAX_STATES = 256
  */
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
-  // The common case: nothing to read twice (normalisePath returned the path untouched).
-  if (base.path === raw && !NEEDS_WORK.test(raw)) return { paths: [raw], ambiguous: false }
   const cut = raw.search(/[?#]/)
   const p = cut < 0 ? raw : raw.slice(0, cut)
-  if (!NEEDS_WORK.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
+  // The common case (`/static/app.js` included): every backend reads it the same way.
+  if (!OTHER_READINGS.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
   const out = new Set<string>([base.path])
   let ambiguous = base.ambiguous
   if (p.includes(';')) {
@@ -151,10 +155,13 @@ export function pathReadings(raw: string): PathReadings {
     out.add(settled)
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
-    // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted).
-    const whatwg = whatwgPath(x)
-    if (whatwg === undefined) ambiguous = true
-    else if (whatwg !== x) queue.push([whatwg, decodes])
+    // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted);
+    // otherwise it only percent-encodes, which changes no reading.
+    if (WHATWG_CHANGES.test(x)) {
+      const whatwg = whatwgPath(x)
+      if (whatwg === undefined) ambiguous = true
+      else if (whatwg !== x) queue.push([whatwg, decodes])
+    }
     if (x.includes(';')) queue.push([x.replace(PARAMS, ''), decodes])
     // WHATWG URL parsing deletes every tab, CR and LF: `/%0ainternal` is `/internal` to it.
     if (TAB_NEWLINE.test(x)) queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
