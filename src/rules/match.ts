@@ -117,6 +117,24 @@ function firstMatch(table: Table, path: string, method: string, ambiguous: boole
   return best
 }
 
+/** The verdict for a path with more readings than pathReadings lists (normalise.ts MAX_STATES). */
+const DENY: CompiledAction = { kind: 'deny' }
+const TOO_MANY_READINGS: Verdict = Object.freeze({
+  rule: Object.freeze({
+    index: -2,
+    label: 'too-many-readings',
+    def: undefined,
+    action: DENY,
+    methods: undefined,
+    prefixes: undefined,
+    regexes: undefined,
+    hasHost: false,
+    hasPath: false,
+  }),
+  action: DENY,
+  uncertain: 'ambiguous-path' as const,
+})
+
 const at = (table: Table, pos: number): CompiledRule | undefined => (pos >= 0 ? table.rules[pos] : undefined)
 
 const RANK = { public: 0, authenticated: 1, require: 2, deny: 3 } as const
@@ -235,7 +253,8 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
         const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
         return decide(rule, 'unknown-url')
       }
-      const { paths, ambiguous } = pathReadings(rawPath ?? url.pathname)
+      const { paths, ambiguous, exhausted } = pathReadings(rawPath ?? url.pathname)
+      if (exhausted) return TOO_MANY_READINGS
       const { host, port } = normaliseHost(url)
       const table = tableFor(host, port)
       const uncertain = ambiguous ? 'ambiguous-path' : undefined

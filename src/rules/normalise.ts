@@ -85,6 +85,8 @@ export interface PathReadings {
   paths: readonly string[]
   /** As NormalisedPath's, plus a decoded control character (some backend cuts the path there). */
   ambiguous: boolean
+  /** Too many readings to list them all (see MAX_STATES): deny. */
+  exhausted?: true
 }
 
 const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
@@ -116,8 +118,13 @@ const OTHER_READINGS = /[%;\\\s\x00-\x1f\x7f]|\/\/|\/\.\.?(?:\/|$)/
 /** What WHATWG parsing changes beyond percent-encoding: `\\`, tabs/newlines, dot-segments (`%2e` too), a leading `//`. */
 const WHATWG_CHANGES = /[\\\t\n\r]|^\/\/|\/(?:\.|%2e){1,2}(?:\/|$)/i
 
-/** More distinct intermediate strings than any real path produces: then stop, and never say public. */
-const MAX_STATES = 256
+/**
+ * More distinct intermediate strings, or more characters read, than any real path needs: then
+ * stop. The request is denied (match.ts): a path with that many readings is an attack, and
+ * reading on would cost milliseconds per request.
+ */
+const MAX_STATES = 128
+const MAX_CHARS = 32 * 1024
 
 /**
  * The paths a backend may serve for `raw` (see the module comment): every string reachable from
@@ -142,14 +149,13 @@ export function pathReadings(raw: string): PathReadings {
   }
   const seen = new Set<string>()
   const queue: [string, number][] = [[p, 0]]
+  let chars = 0
   while (queue.length > 0) {
     const [x, decodes] = queue.pop()!
     const key = decodes + x
     if (seen.has(key)) continue
-    if (seen.size >= MAX_STATES) {
-      ambiguous = true
-      break
-    }
+    chars += x.length
+    if (seen.size >= MAX_STATES || chars > MAX_CHARS) return { paths: [...out], ambiguous: true, exhausted: true }
     seen.add(key)
     const settled = settle(x)
     out.add(settled)

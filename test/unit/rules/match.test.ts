@@ -52,6 +52,13 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     expect(verdict(path).rule.label).toBe('internal')
   })
 
+  it('a path with more readings than are listed is denied, not guessed', () => {
+    const hostile = '/public' + '/%2520;a/%253f/..%09/%2e%2e\\x'.repeat(300)
+    const v = verdict(hostile)
+    expect(v.action.kind).toBe('deny')
+    expect(v.rule.label).toBe('too-many-readings')
+  })
+
   it.each(['/public', '/public/a', '/public;x=1', '/public/a%20b', '/elsewhere', '/public/caf%C3%A9'])('%s stays public', (path) => {
     expect(verdict(path).action.kind).toBe('public')
   })
