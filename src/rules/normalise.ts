@@ -102,8 +102,6 @@ function decodeOnce(path: string): string | undefined {
 /** `//host/rest` read as a scheme-relative URL (`new URL(req.url, base)` in many Node apps): `/rest`. */
 const SCHEME_RELATIVE = /^[/\\]{2,}[^/\\]*/
 
-
-
 const BASE = 'http://h'
 function whatwgPath(path: string): string | undefined {
   try {
@@ -130,8 +128,7 @@ const MAX_CHARS = 32 * 1024
  * The paths a backend may serve for `raw` (see the module comment): every string reachable from
  * the raw path by up to two percent-decodes, dropping `;` parameters, cutting at a decoded `?`,
  * `#`, whitespace or control character, deleting tabs/newlines and resolving dot-segments, in any
- * order; each is then read with dot-segments resolved. One entry for ordinary paths; the rest are
- * computed only when the path holds `%`, `;`, `.`, `\` or `//`.
+ * order; each is then read with dot-segments resolved. One entry for ordinary paths (OTHER_READINGS).
  */
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
