@@ -1,6 +1,6 @@
 /**
  * Rule matching cost per request: `node --import tsx bench/rules.ts`.
- * Includes path/host normalisation; excludes URL parsing (done once per request by original-url.ts).
+ * Includes path/host normalisation; excludes URL parsing (done once per request by original-request.ts).
  */
 import { parseRules } from '../src/rules/definitions.js'
 import { compileRules, type RuleSet } from '../src/rules/match.js'

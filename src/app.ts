@@ -1,15 +1,15 @@
 /**
  * Builds the Koa application: middleware order and routes only. The verify endpoints are matched
- * first, by exact path, ahead of the router: they are the hot path.
+ * first, by exact path, ahead of the router: they are the hot path. Cached-credential allows
+ * never reach Koa: server.ts wraps Koa's handler in `fastPath` (routes/verify.ts).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import Koa from 'koa'
 import Router from '@koa/router'
 import type { Logger } from 'pino'
 import type { Metrics } from './metrics.js'
 import type { Runtime } from './runtime.js'
 import { errorHandler } from './http/error-handler.js'
-import { fastVerify, verifyRoute } from './routes/verify.js'
+import { verifyRoute } from './routes/verify.js'
 import { startRoute } from './routes/start.js'
 import { callbackRoute } from './routes/callback.js'
 import { signInRoute } from './routes/sign-in.js'
@@ -71,15 +71,5 @@ export function createApp(deps: AppDeps): App {
   koa.use((ctx) => {
     if (ctx.status === 404 && !ctx.body) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`)
   })
-  // Cached-credential allows on the verify endpoints are answered before Koa builds a context
-  // (fastVerify); everything else, every deny included, goes through the middleware above.
-  const fast = fastVerify(getRuntime, metrics)
-  const ANSWERED = Promise.resolve()
-  const koaCallback = koa.callback.bind(koa)
-  koa.callback = () => {
-    const handle = koaCallback()
-    const next = handle as (req: IncomingMessage, res: ServerResponse) => unknown
-    return (req, res) => (fast(req as IncomingMessage, res as ServerResponse, next) ? ANSWERED : handle(req, res))
-  }
   return { koa, upstream }
 }

@@ -44,7 +44,9 @@ export function explain(config: Config, input: ExplainInput): Explanation {
     throw new Error(`--provider "${input.user.provider}" is not configured; the configured ids are: ${ids.join(', ')}`)
   }
   const rules = compileRules(config.rules, config.providers)
-  const verdict = rules.match({ url, method })
+  // The path as written, before URL parsing resolved dots: what the rules read (pathReadings).
+  const rawPath = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(input.url)?.[1] || '/'
+  const verdict = rules.match({ url, method, rawPath })
   const { path, ambiguous } = normalisePath(url.pathname)
   const { host, port } = normaliseHost(url)
 

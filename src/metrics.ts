@@ -8,7 +8,7 @@ import { clusterWorkerMetrics } from './cluster-metrics.js'
 import { createSessionMetrics, type SessionMetrics } from './metrics-sessions.js'
 
 export type DecisionEndpoint = 'auth' | 'forward_auth' | 'upstream'
-export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'error'
+export type DecisionResult = 'allow' | 'unauthenticated' | 'forbidden' | 'invalid_token' | 'refused' | 'error'
 export type DecisionMethod = 'cookie' | 'bearer' | 'anonymous' | 'none'
 export type CacheEvent = 'hit' | 'miss' | 'evict' | 'coalesced' | 'negative_hit'
 

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
+import { fastPath } from './routes/verify.js'
 import type { Config } from './config/load.js'
 import { createLogger } from './logger.js'
 import { createAccessLog } from './access-log.js'
@@ -71,6 +72,8 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
     serveMetrics: config.metricsOnMainListener,
     readinessChecks: shared.redis ? [shared.redis.ping] : [],
   })
+  // The request pipeline: the verify fast path answers cached allows, everything else is Koa's.
+  const handler = fastPath(getRuntime, shared.metrics, app.koa.callback())
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {
       p.ready().catch((err: Error) => shared.logger.warn({ provider: p.id, err: { message: err.message } }, 'provider not ready yet'))
@@ -79,6 +82,7 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
   warmUp(runtime)
   return {
     ...app,
+    handler,
     shared,
     getRuntime,
     reload(next: Config) {
@@ -116,7 +120,7 @@ const listen = (server: Server, host: string, port: number) =>
 export async function startGatehouse(config: Config, options: StartOptions = {}): Promise<Gatehouse> {
   const built = buildGatehouse(config, options)
   const { logger, metrics } = built.shared
-  const server = createServer(built.koa.callback())
+  const server = createServer(built.handler)
   applyListenerLimits(server, config)
   // Only upstream mode listens for upgrades; otherwise Node treats them as ordinary checks.
   if (built.upstream) server.on('upgrade', built.upstream.upgrade)

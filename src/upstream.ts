@@ -1,16 +1,18 @@
 /**
  * Upstream (reverse-proxy) mode: every path but Gatehouse's own is proxied to `upstream` after
- * the same access decision, WebSocket upgrades included. Client-supplied identity headers are
- * stripped by normalised name before Gatehouse's own are added.
+ * the same access decision, WebSocket upgrades included. The request is read like every other
+ * (original-request.ts: origin-form only, publicUrl's host); headers are rewritten by
+ * headers/forwarding.ts before proxying.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Context, Next } from 'koa'
 import type { Logger } from 'pino'
 import { createProxyServer } from 'http-proxy-3'
-import { decide, resultLabel, type Outcome } from './access/decide.js'
-import { stripIdentityHeaders } from './headers/strip.js'
-import { answerDeny } from './http/deny.js'
+import { accessRequest, decide, resultLabel, type Outcome } from './access/decide.js'
+import { prepareUpstreamHeaders } from './headers/forwarding.js'
+import { identityHeaderCheck } from './headers/strip.js'
+import { answerDeny, DEBUG_RULE_HEADER } from './http/deny.js'
 import type { Metrics } from './metrics.js'
 import type { Runtime } from './runtime.js'
 
@@ -23,23 +25,24 @@ export interface Upstream {
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 }
 
-function requestOf(rt: Runtime, req: IncomingMessage) {
-  let selfUrl: URL | undefined
-  try {
-    selfUrl = new URL(req.url ?? '/', rt.config.server.publicUrl)
-  } catch {
-    selfUrl = undefined
-  }
-  return { headers: req.headers, peer: req.socket.remoteAddress, source: 'self' as const, method: req.method ?? 'GET', selfUrl, querystring: '' }
+function prepare(rt: Runtime, req: IncomingMessage, outcome: Extract<Outcome, { result: 'allow' }>): void {
+  prepareUpstreamHeaders(req.headers, {
+    peer: req.socket.remoteAddress,
+    trusted: rt.isTrustedPeer(req.socket.remoteAddress),
+    publicUrl: rt.config.server.publicUrl,
+    isIdentityHeader: identityHeaderCheck(rt.config.headers.identityLike),
+    identity: outcome.headers,
+  })
 }
 
-function prepare(req: IncomingMessage, outcome: Extract<Outcome, { result: 'allow' }>): void {
-  stripIdentityHeaders(req.headers)
-  for (const [name, value] of outcome.headers) req.headers[name.toLowerCase()] = value
-}
+const DENY_SHAPE = { redirectBrowsers: true, locationOn401: false, refusedStatus: 400 } as const
+
+/** The raw status line for a denied upgrade. */
+const UPGRADE_STATUS = { refused: '400 Bad Request', forbidden: '403 Forbidden', unauthenticated: '401 Unauthorized' } as const
 
 export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logger: Logger): Upstream {
-  const proxy = createProxyServer({ xfwd: true, ws: true, changeOrigin: false, proxyTimeout: 60_000 })
+  // xfwd off: it appends to the client's X-Forwarded-*; forwarding.ts sets true ones instead.
+  const proxy = createProxyServer({ xfwd: false, ws: true, changeOrigin: false, proxyTimeout: 60_000 })
   proxy.on('error', (err: Error, _req: IncomingMessage, res: ServerResponse | Duplex) => {
     logger.warn({ err: { message: err.message } }, 'upstream request failed')
     if ('writeHead' in res && !res.headersSent) {
@@ -57,7 +60,7 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       const target = rt.config.upstream!
       let outcome: Outcome
       try {
-        const pending = decide(rt, requestOf(rt, ctx.req))
+        const pending = decide(rt, accessRequest(ctx.req, 'upstream'))
         outcome = pending instanceof Promise ? await pending : pending
       } catch (err) {
         metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)
@@ -65,17 +68,18 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       }
       metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
       if (outcome.result === 'allow') {
-        prepare(ctx.req, outcome)
+        prepare(rt, ctx.req, outcome)
         ctx.respond = false
         proxy.web(ctx.req, ctx.res, { target: target.href })
         return
       }
-      answerDeny(ctx, rt, outcome, { redirectBrowsers: true, locationOn401: false })
+      answerDeny(ctx, rt, outcome, DENY_SHAPE)
     },
     upgrade(req, socket, head) {
       const rt = getRuntime()
-      const refuse = (status: string) => {
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+      const refuse = (status: string, rule?: string) => {
+        const debug = rule && rt.config.server.debugRuleHeader ? `${DEBUG_RULE_HEADER}: ${rule}\r\n` : ''
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${debug}Content-Length: 0\r\n\r\n`)
       }
       let path = '/'
       try {
@@ -85,13 +89,13 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       }
       if (isOwnPath(path)) return refuse('404 Not Found')
       const started = performance.now()
-      new Promise<Outcome>((resolve) => resolve(decide(rt, requestOf(rt, req)))).then(
+      new Promise<Outcome>((resolve) => resolve(decide(rt, accessRequest(req, 'upstream')))).then(
         (outcome) => {
           metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
           if (outcome.result === 'allow') {
-            prepare(req, outcome)
+            prepare(rt, req, outcome)
             proxy.ws(req, socket, head, { target: rt.config.upstream!.href })
-          } else refuse(outcome.result === 'forbidden' ? '403 Forbidden' : '401 Unauthorized')
+          } else refuse(UPGRADE_STATUS[outcome.result], outcome.rule)
         },
         (err: Error) => {
           metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)

@@ -4,57 +4,94 @@
  * body. A cached session or bearer token answers synchronously. An `Authorization: Bearer`
  * header, when any provider or extra issuer accepts bearer tokens, is judged instead of the cookie.
  */
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { DecisionMethod, DecisionResult } from '../metrics.js'
 import type { Identity } from '../plugin.js'
-import { originalRequest, type HeaderSource, type OriginalRequest } from '../request/original-url.js'
+import { isRefusal, readOriginal, type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
+import { identityHeaderCheck } from '../headers/strip.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ACCESS_TOKEN_HEADER } from '../headers/identity.js'
-import type { Check } from './authorize.js'
 import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
 import type { BearerVerdict } from '../tokens/bearer.js'
 
 export interface AccessRequest {
   headers: IncomingHttpHeaders
   peer: string | undefined
-  /** Which forwarded headers describe the original request (per endpoint). */
-  source: HeaderSource
-  /** The request's own method and URL (used when forwarded headers are absent or untrusted). */
+  /** How the original request reaches Gatehouse (per endpoint): src/request/original-request.ts. */
+  protocol: Protocol
+  /** The request's own method and target (`req.url`). */
   method: string
-  selfUrl: URL | undefined
+  target: string
   /** Constraints from the query string (`/oauth2/auth?allowed_groups=…`), '' for none. */
   querystring: string
   /** Identify the caller without applying `rules:` (`/oauth2/userinfo` describes, it doesn't guard). */
   skipRules?: boolean
 }
 
-export type Outcome =
-  | { result: 'allow'; method: DecisionMethod; identity: Identity; headers: [string, string][] }
-  | { result: 'unauthenticated'; method: DecisionMethod; invalidToken: boolean; original: OriginalRequest }
-  | { result: 'forbidden'; method: DecisionMethod; identity: Identity; original: OriginalRequest }
-
-function original(rt: Runtime, req: AccessRequest): OriginalRequest {
-  return originalRequest(req.headers, req.source, rt.isTrustedPeer(req.peer), { method: req.method, url: req.selfUrl }, rt.defaultScheme, rt.config.server.trustForwardedPrefix)
+/** The one way every caller (fast path, Koa verify route, upstream mode, userinfo) builds an AccessRequest. */
+export function accessRequest(req: IncomingMessage, protocol: Protocol, querystring = ''): AccessRequest {
+  return {
+    headers: req.headers,
+    peer: req.socket.remoteAddress,
+    protocol,
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    querystring,
+    skipRules: protocol === 'none',
+  }
 }
+
+/** `rule`: the label of the rule that decided (for `server.debugRuleHeader`). */
+export type Outcome =
+  | { result: 'allow'; method: DecisionMethod; identity: Identity; headers: [string, string][]; rule?: string }
+  | { result: 'unauthenticated'; method: DecisionMethod; invalidToken: boolean; original: OriginalRequest; rule?: string }
+  | { result: 'forbidden'; method: DecisionMethod; identity: Identity; original: OriginalRequest; rule?: string }
+  /** The request itself was refused: which request it is could not be known (original-request.ts). */
+  | { result: 'refused'; method: 'none'; code: RefusalCode; rule?: string }
+
+export type Deny = Exclude<Outcome, { result: 'allow' }>
+
+/** Per runtime, the read context for untrusted and trusted peers (built once, not per request). */
+const contexts = new WeakMap<Runtime, readonly [ReadContext, ReadContext]>()
+
+function readContext(rt: Runtime, trusted: boolean): ReadContext {
+  let pair = contexts.get(rt)
+  if (!pair) {
+    const { server, headers } = rt.config
+    const base = {
+      publicUrl: server.publicUrl,
+      fallbackScheme: rt.defaultScheme,
+      usePrefix: server.trustForwardedPrefix,
+      isIdentityHeader: identityHeaderCheck(headers.identityLike),
+    }
+    pair = [Object.freeze({ ...base, trusted: false }), Object.freeze({ ...base, trusted: true })]
+    contexts.set(rt, pair)
+  }
+  return pair[trusted ? 1 : 0]
+}
+
+const original = (rt: Runtime, req: AccessRequest) => readOriginal(req.protocol, req, readContext(rt, rt.isTrustedPeer(req.peer)))
 
 /** Authorization shared by every credential: provider login checks, rule `require`, query constraints. */
 function judge(
   rt: Runtime,
   req: AccessRequest,
+  request: OriginalRequest,
   method: DecisionMethod,
   identity: Identity,
   identityHeaders: [string, string][],
   accessToken: string | undefined,
-  ruleCheck: Check | undefined,
+  gate: Gate,
 ): Outcome {
+  const ruleCheck = gate.check
   const login = rt.loginChecks.get(identity.provider)
   const allowed =
     login !== undefined &&
     login(identity) &&
     (ruleCheck === undefined || ruleCheck(identity)) &&
     (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
-  if (!allowed) return { result: 'forbidden', method, identity, original: original(rt, req) }
+  if (!allowed) return { result: 'forbidden', method, identity, original: request, rule: gate.rule }
   let headers = identityHeaders
   const { passAccessToken, passAuthorization } = rt.config.headers
   if ((passAccessToken || passAuthorization) && accessToken) {
@@ -62,11 +99,11 @@ function judge(
     if (passAccessToken) headers.push([ACCESS_TOKEN_HEADER, accessToken])
     if (passAuthorization) headers.push(['Authorization', `Bearer ${accessToken}`])
   }
-  return { result: 'allow', method, identity, headers }
+  return { result: 'allow', method, identity, headers, rule: gate.rule }
 }
 
-const judgeSession = (rt: Runtime, req: AccessRequest, active: ActiveSession, ruleCheck: Check | undefined): Outcome =>
-  judge(rt, req, 'cookie', active.session.identity, active.headers, active.session.accessToken, ruleCheck)
+const judgeSession = (rt: Runtime, req: AccessRequest, request: OriginalRequest, active: ActiveSession, gate: Gate): Outcome =>
+  judge(rt, req, request, 'cookie', active.session.identity, active.headers, active.session.accessToken, gate)
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */
 function bearerToken(header: string | undefined): string | undefined {
@@ -74,32 +111,48 @@ function bearerToken(header: string | undefined): string | undefined {
   return header.slice(7).trim()
 }
 
-function judgeBearer(rt: Runtime, req: AccessRequest, verdict: BearerVerdict, token: string, ruleCheck: Check | undefined): Outcome {
-  if (verdict === 'invalid') return { result: 'unauthenticated', method: 'bearer', invalidToken: true, original: original(rt, req) }
-  if (verdict === 'forbidden') return { result: 'forbidden', method: 'bearer', identity: ANONYMOUS, original: original(rt, req) }
-  return judge(rt, req, 'bearer', verdict.identity, verdict.headers, token, ruleCheck)
+function judgeBearer(rt: Runtime, req: AccessRequest, request: OriginalRequest, verdict: BearerVerdict, token: string, gate: Gate): Outcome {
+  if (verdict === 'invalid') return { result: 'unauthenticated', method: 'bearer', invalidToken: true, original: request, rule: gate.rule }
+  if (verdict === 'forbidden') return { result: 'forbidden', method: 'bearer', identity: ANONYMOUS, original: request, rule: gate.rule }
+  return judge(rt, req, request, 'bearer', verdict.identity, verdict.headers, token, gate)
 }
 
-const NO_RULES: Gate = {}
+const NO_RULES: Gate = Object.freeze({ rule: 'default' })
+
+const REFUSED = new Map<RefusalCode, Outcome>()
+const refused = (code: RefusalCode): Outcome => {
+  let outcome = REFUSED.get(code)
+  if (!outcome) REFUSED.set(code, (outcome = Object.freeze({ result: 'refused', method: 'none', code, rule: `refused:${code}` })))
+  return outcome
+}
 
 /** The metrics label for an outcome: an invalid bearer token is told apart from a missing login. */
 export const resultLabel = (outcome: Outcome): DecisionResult =>
   outcome.result === 'unauthenticated' && outcome.invalidToken ? 'invalid_token' : outcome.result
 
+const unauthenticated = (request: OriginalRequest, gate: Gate): Outcome => ({
+  result: 'unauthenticated',
+  method: 'none',
+  invalidToken: false,
+  original: request,
+  rule: gate.rule,
+})
+
 export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outcome> {
-  const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, () => original(rt, req))
+  // Read first, for every request: a refusal must not depend on which credential came along.
+  const request = original(rt, req)
+  if (isRefusal(request)) return refused(request.refused)
+  const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, request)
   if (gate.outcome) return gate.outcome
   const token = rt.bearer.active ? bearerToken(req.headers.authorization) : undefined
   if (token !== undefined) {
-    if (token === '') return judgeBearer(rt, req, 'invalid', token, gate.check)
+    if (token === '') return judgeBearer(rt, req, request, 'invalid', token, gate)
     const checked = rt.bearer.check(token)
-    if (!(checked instanceof Promise)) return judgeBearer(rt, req, checked, token, gate.check)
-    return checked.then((verdict) => judgeBearer(rt, req, verdict, token, gate.check))
+    if (!(checked instanceof Promise)) return judgeBearer(rt, req, request, checked, token, gate)
+    return checked.then((verdict) => judgeBearer(rt, req, request, verdict, token, gate))
   }
   const loaded = rt.sessions.load(req.headers.cookie)
-  if (loaded === undefined) return { result: 'unauthenticated', method: 'none', invalidToken: false, original: original(rt, req) }
-  if (!(loaded instanceof Promise)) return judgeSession(rt, req, loaded, gate.check)
-  return loaded.then((active) =>
-    active ? judgeSession(rt, req, active, gate.check) : { result: 'unauthenticated', method: 'none', invalidToken: false, original: original(rt, req) },
-  )
+  if (loaded === undefined) return unauthenticated(request, gate)
+  if (!(loaded instanceof Promise)) return judgeSession(rt, req, request, loaded, gate)
+  return loaded.then((active) => (active ? judgeSession(rt, req, request, active, gate) : unauthenticated(request, gate)))
 }

@@ -59,6 +59,7 @@ export interface Config {
     maxConnections: number
     workers: number
     shutdownGraceMs: number
+    debugRuleHeader: boolean
   }
   cookie: {
     name: string
@@ -284,6 +285,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       maxConnections: raw.server.maxConnections,
       workers: raw.server.workers,
       shutdownGraceMs: parseDuration(raw.server.shutdownGracePeriod)! * 1000,
+      debugRuleHeader: raw.server.debugRuleHeader,
     },
     cookie: {
       name: cookieName(raw.cookie, publicUrl).name,

@@ -114,6 +114,11 @@ export const configSchema = z
          * that sets it (StripPrefix before ForwardAuth); Caddy passes a client's copy through.
          */
         trustForwardedPrefix: z.boolean().default(false),
+        /**
+         * For tests only: name the matched rule in an `X-Gatehouse-Rule` response header on the
+         * verify endpoints and upstream denies. Tells anyone who asks how the rules are laid out.
+         */
+        debugRuleHeader: z.boolean().default(false),
         /** Node's keep-alive timeout; keep it above the proxy's idle timeout. */
         keepAliveTimeout: duration('65s'),
         /** Time a client has to send a request's headers; a slow-headers client is cut off after it. */
@@ -172,9 +177,18 @@ export const configSchema = z
         passAuthorization: z.boolean().default(false),
         /** Fill X-Auth-Request-Roles (realm roles, `client:role` client roles); empty when false. */
         roles: z.boolean().default(false),
+        /**
+         * Identity-like request headers besides `X-Auth-Request-*`, appended to the built-in list
+         * (DEFAULT_IDENTITY_LIKE in src/headers/strip.ts: X-Forwarded-User/-Email/-Groups/
+         * -Preferred-Username/-Access-Token, X-Remote-User/-Email/-Groups, X-WEBAUTH-USER/-EMAIL/-NAME,
+         * X-Authenticated-User, X-User, X-Email, Remote-User/-Email/-Groups/-Name, Gap-Auth,
+         * Gap-Signature). Any case, `_` or `.` for `-`. The verify endpoints refuse a request carrying
+         * one; upstream mode strips them.
+         */
+        identityLike: z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a header name')).default([]),
       })
       .strict()
-      .default({ passAccessToken: false, passAuthorization: false, roles: false }),
+      .default({ passAccessToken: false, passAuthorization: false, identityLike: [], roles: false }),
     cache: z
       .object({
         /** Upper bound on cached sessions and verified tokens (each). */

@@ -1,34 +1,79 @@
 /**
- * Client-supplied identity headers must never reach an upstream. Names compare lower-case with
- * `_` read as `-`, since WSGI/PHP backends fold one into the other (CVE-2025-64484).
+ * Identity-like request headers: the ones Gatehouse sets (`X-Auth-Request-*`) and the ones other
+ * auth proxies and apps read as "who is this" (oauth2-proxy, Authelia, Grafana, Apache
+ * REMOTE_USER …). A client must never supply one: the verify endpoints refuse a request carrying
+ * one (src/request/original-request.ts), upstream mode strips them before proxying.
+ *
+ * Names compare lower-case with `_` and `.` read as `-`: CGI/FastCGI, WSGI and PHP fold them into
+ * one variable name (CVE-2025-64484), so `X_Auth_Request_User` is `X-Auth-Request-User` to the app.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 
-const IDENTITY_PREFIXES = ['x-auth-request-']
-const IDENTITY_NAMES = new Set([
-  'x-forwarded-user',
-  'x-forwarded-email',
-  'x-forwarded-groups',
-  'x-forwarded-preferred-username',
-  'x-forwarded-access-token',
-  'remote-user',
-  'remote-email',
-  'remote-groups',
-  'remote-name',
-  'gap-auth',
-  'gap-signature',
-])
+/** Every header starting with one of these is identity-like. */
+export const IDENTITY_PREFIXES: readonly string[] = ['x-auth-request-']
 
-export function isIdentityHeader(name: string): boolean {
-  const n = name.toLowerCase().replace(/_/g, '-')
-  return IDENTITY_NAMES.has(n) || IDENTITY_PREFIXES.some((p) => n.startsWith(p))
+/** Built-in identity-like names; `headers.identityLike` appends to them (it cannot remove any). */
+export const DEFAULT_IDENTITY_LIKE: readonly string[] = [
+  'X-Forwarded-User',
+  'X-Forwarded-Email',
+  'X-Forwarded-Groups',
+  'X-Forwarded-Preferred-Username',
+  'X-Forwarded-Access-Token',
+  'X-Remote-User',
+  'X-Remote-Email',
+  'X-Remote-Groups',
+  'X-WEBAUTH-USER',
+  'X-WEBAUTH-EMAIL',
+  'X-WEBAUTH-NAME',
+  'X-Authenticated-User',
+  'X-User',
+  'X-Email',
+  'Remote-User',
+  'Remote-Email',
+  'Remote-Groups',
+  'Remote-Name',
+  'Gap-Auth',
+  'Gap-Signature',
+]
+
+/** Lower-case, `_` and `.` as `-`. */
+export function canonicalHeaderName(name: string): string {
+  const n = name.toLowerCase()
+  return n.includes('_') || n.includes('.') ? n.replace(/[_.]/g, '-') : n
 }
 
-/** Deletes every identity header from `headers` in place; returns how many were removed. */
-export function stripIdentityHeaders(headers: IncomingHttpHeaders): number {
+export type IdentityHeaderCheck = (name: string) => boolean
+
+const matchers = new WeakMap<readonly string[], IdentityHeaderCheck>()
+
+/** The check for the built-in list plus `extra` (memoised per list: config arrays are frozen). */
+export function identityHeaderCheck(extra: readonly string[] = []): IdentityHeaderCheck {
+  let check = matchers.get(extra)
+  if (check) return check
+  const names = new Set([...DEFAULT_IDENTITY_LIKE, ...extra].map(canonicalHeaderName))
+  check = (name) => {
+    const n = canonicalHeaderName(name)
+    return names.has(n) || IDENTITY_PREFIXES.some((p) => n.startsWith(p))
+  }
+  matchers.set(extra, check)
+  return check
+}
+
+/** The built-in list only. */
+export const isIdentityHeader: IdentityHeaderCheck = identityHeaderCheck()
+
+/** True when a `Connection` header value names an identity-like header (the hop-by-hop trick). */
+export function connectionNamesIdentity(value: string | string[] | undefined, check: IdentityHeaderCheck): boolean {
+  if (value === undefined) return false
+  const text = Array.isArray(value) ? value.join(',') : value
+  return text.split(',').some((token) => check(token.trim()))
+}
+
+/** Deletes every identity-like header from `headers` in place; returns how many were removed. */
+export function stripIdentityHeaders(headers: IncomingHttpHeaders, check: IdentityHeaderCheck = isIdentityHeader): number {
   let removed = 0
   for (const name of Object.keys(headers)) {
-    if (isIdentityHeader(name)) {
+    if (check(name)) {
       delete headers[name]
       removed++
     }

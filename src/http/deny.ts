@@ -4,7 +4,7 @@
  * caller relays it to the browser, 401 for everything else.
  */
 import type { Context } from 'koa'
-import type { Outcome } from '../access/decide.js'
+import type { Deny } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import { signInUrl, type Runtime } from '../runtime.js'
 import { sendMessage } from './respond.js'
@@ -16,10 +16,24 @@ export interface DenyShape {
   redirectBrowsers: boolean
   /** Put the sign-in URL in the 401's `Location` (nginx's `/oauth2/auth`, which never redirects). */
   locationOn401: boolean
+  /**
+   * The status for a refused request (original-request.ts): 403 on nginx's `/oauth2/auth`, which
+   * turns anything but 2xx/401/403 into a 500 and would send a 401 to sign-in in a loop; 400 elsewhere.
+   */
+  refusedStatus: 400 | 403
 }
 
-export function answerDeny(ctx: Context, rt: Runtime, outcome: Exclude<Outcome, { result: 'allow' }>, shape: DenyShape): void {
+/** `X-Gatehouse-Rule` (server.debugRuleHeader, for tests): the rule that decided. */
+export const DEBUG_RULE_HEADER = 'X-Gatehouse-Rule'
+
+export function answerDeny(ctx: Context, rt: Runtime, outcome: Deny, shape: DenyShape): void {
   ctx.set('Cache-Control', 'no-store')
+  if (rt.config.server.debugRuleHeader && outcome.rule) ctx.set(DEBUG_RULE_HEADER, outcome.rule)
+  if (outcome.result === 'refused') {
+    // No login redirect: signing in would not make the request any less ambiguous.
+    sendMessage(ctx, shape.refusedStatus, 'REQUEST_REFUSED', 'Request refused', 'This request cannot be checked safely and was refused.')
+    return
+  }
   if (outcome.result === 'forbidden') {
     sendMessage(ctx, 403, 'FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
     return

@@ -7,7 +7,7 @@ import { compileQuery, type Check } from '../access/authorize.js'
 import type { Outcome } from '../access/decide.js'
 import { identityHeaderValues } from '../headers/identity.js'
 import type { Identity } from '../plugin.js'
-import type { OriginalRequest } from '../request/original-url.js'
+import type { OriginalRequest } from '../request/original-request.js'
 import type { Runtime } from '../runtime.js'
 
 /** Stands in for "nobody": public answers carry its (empty) identity headers. */
@@ -22,28 +22,30 @@ export interface Gate {
   outcome?: Outcome
   /** An extra requirement on the identity. */
   check?: Check
+  /** The matched rule's label (CompiledRule.label). */
+  rule: string
 }
 
-const OPEN: Gate = Object.freeze({})
+const OPEN: Gate = Object.freeze({ rule: 'default' })
 
 export function hasQueryConstraints(rt: Runtime, querystring: string): boolean {
   return querystring !== '' && rt.queryChecks(querystring) !== NO_QUERY_CONSTRAINTS
 }
 
-export function ruleGate(rt: Runtime, querystring: string, original: () => OriginalRequest): Gate {
+export function ruleGate(rt: Runtime, querystring: string, request: OriginalRequest): Gate {
   if (rt.rules.trivial) return OPEN
-  const request = original()
-  const { action } = rt.rules.match(request)
-  switch (action.kind) {
+  const verdict = rt.rules.match(request)
+  const rule = verdict.rule.label
+  switch (verdict.action.kind) {
     case 'deny':
-      return { outcome: { result: 'forbidden', method: 'none', identity: ANONYMOUS, original: request } }
+      return { outcome: { result: 'forbidden', method: 'none', identity: ANONYMOUS, original: request, rule }, rule }
     case 'public':
       // Query constraints AND public = the constraints alone, which need a signed-in user.
-      if (hasQueryConstraints(rt, querystring)) return OPEN
-      return { outcome: { result: 'allow', method: 'anonymous', identity: ANONYMOUS, headers: ANONYMOUS_HEADERS } }
+      if (hasQueryConstraints(rt, querystring)) return { rule }
+      return { outcome: { result: 'allow', method: 'anonymous', identity: ANONYMOUS, headers: ANONYMOUS_HEADERS, rule }, rule }
     case 'require':
-      return { check: action.check }
+      return { check: verdict.action.check, rule }
     default:
-      return OPEN
+      return { rule }
   }
 }

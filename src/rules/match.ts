@@ -5,7 +5,7 @@
  * then costs a few map lookups per path segment, however many rules there are.
  */
 import type { Check } from '../access/authorize.js'
-import { normaliseHost, normalisePath } from './normalise.js'
+import { normaliseHost, pathReadings } from './normalise.js'
 import { compileAction } from './requirement.js'
 import type { ActionDef, RuleDef, RulesConfig } from './types.js'
 
@@ -18,6 +18,8 @@ export type CompiledAction =
 export interface CompiledRule {
   /** Position in `rules:`; -1 for the default. */
   index: number
+  /** `name`, else `#<index>`, else `default`: how logs and the debug header name the rule. */
+  label: string
   def: RuleDef | undefined
   action: CompiledAction
   methods: ReadonlySet<string> | undefined
@@ -33,6 +35,8 @@ export interface Verdict {
   action: CompiledAction
   /** Set when public rules were skipped: the URL was unknown or the path ambiguously encoded. */
   uncertain?: 'unknown-url' | 'ambiguous-path'
+  /** Set when the path's readings (normalise.ts) matched different rules and the strictest won. */
+  readings?: number
 }
 
 export interface RuleSet {
@@ -40,7 +44,8 @@ export interface RuleSet {
   readonly fallback: CompiledRule
   /** No rules and an `authenticated` default: callers may skip matching. */
   readonly trivial: boolean
-  match(request: { url: URL | undefined; method: string }): Verdict
+  /** `rawPath`: the path as received (see OriginalRequest); else `url.pathname`. */
+  match(request: { url: URL | undefined; method: string; rawPath?: string }): Verdict
 }
 
 interface Table {
@@ -112,10 +117,47 @@ function firstMatch(table: Table, path: string, method: string, ambiguous: boole
   return best
 }
 
+/** The verdict for a path with more readings than pathReadings lists (normalise.ts MAX_STATES). */
+const DENY: CompiledAction = { kind: 'deny' }
+const TOO_MANY_READINGS: Verdict = Object.freeze({
+  rule: Object.freeze({
+    index: -2,
+    label: 'too-many-readings',
+    def: undefined,
+    action: DENY,
+    methods: undefined,
+    prefixes: undefined,
+    regexes: undefined,
+    hasHost: false,
+    hasPath: false,
+  }),
+  action: DENY,
+  uncertain: 'ambiguous-path' as const,
+})
+
+const at = (table: Table, pos: number): CompiledRule | undefined => (pos >= 0 ? table.rules[pos] : undefined)
+
+const RANK = { public: 0, authenticated: 1, require: 2, deny: 3 } as const
+
+/**
+ * One verdict for several readings of a path: any deny denies; any `require` applies, all of them
+ * when several match (AND); `public` only when every reading is public.
+ */
+export function strictest(verdicts: readonly Verdict[]): Verdict {
+  let worst = verdicts[0]!
+  for (const v of verdicts) if (RANK[v.action.kind] > RANK[worst.action.kind]) worst = v
+  const requires = [...new Set(verdicts.filter((v) => v.action.kind === 'require').map((v) => v.rule))]
+  const distinct = new Set(verdicts.map((v) => v.rule)).size
+  if (worst.action.kind !== 'require' || requires.length < 2) return distinct > 1 ? { ...worst, readings: verdicts.length } : worst
+  const checks = requires.map((r) => (r.action as { check: Check }).check)
+  return { ...worst, action: { kind: 'require', check: (identity) => checks.every((c) => c(identity)) }, readings: verdicts.length }
+}
+
 export function compileRules(config: RulesConfig, providers: readonly { id: string; type: string }[]): RuleSet {
   const github = new Set(providers.filter((p) => p.type === 'github').map((p) => p.id))
   const rules: CompiledRule[] = config.list.map((def, index) => ({
     index,
+    label: def.name ?? `#${index}`,
     def,
     action: compileActionDef(def.action, github),
     methods: def.methods ? new Set(def.methods) : undefined,
@@ -126,6 +168,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
   }))
   const fallback: CompiledRule = {
     index: -1,
+    label: 'default',
     def: undefined,
     action: compileActionDef(config.default, github),
     methods: undefined,
@@ -187,6 +230,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return table
   }
 
+  const anyMethod = [...new Set(['GET', ...rules.flatMap((r) => [...(r.methods ?? [])])])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
 
@@ -196,21 +240,30 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return verdicts.get(fallback)!
   }
 
-  return {
+  const ruleSet: RuleSet = {
     rules,
     fallback,
     trivial: rules.length === 0 && fallback.action.kind === 'authenticated',
-    match({ url, method }) {
+    match(request) {
+      // An unknown method (ANY_METHOD) is judged as every method the rules name: strictest wins.
+      if (request.method === '*') return strictest(anyMethod.map((m) => ruleSet.match({ ...request, method: m })))
+      const { url, method, rawPath } = request
       const m = method.toUpperCase()
       if (!url) {
         const rule = unknownUrl.find((r) => r.action.kind !== 'public' && (!r.methods || r.methods.has(m)))
         return decide(rule, 'unknown-url')
       }
-      const { path, ambiguous } = normalisePath(url.pathname)
+      const { paths, ambiguous, exhausted } = pathReadings(rawPath ?? url.pathname)
+      if (exhausted) return TOO_MANY_READINGS
       const { host, port } = normaliseHost(url)
       const table = tableFor(host, port)
-      const best = firstMatch(table, path, m, ambiguous)
-      return decide(best >= 0 ? table.rules[best] : undefined, ambiguous ? 'ambiguous-path' : undefined)
+      const uncertain = ambiguous ? 'ambiguous-path' : undefined
+      const first = decide(at(table, firstMatch(table, paths[0]!, m, ambiguous)), uncertain)
+      if (paths.length === 1) return first
+      const verdicts = [first]
+      for (let i = 1; i < paths.length; i++) verdicts.push(decide(at(table, firstMatch(table, paths[i]!, m, ambiguous)), uncertain))
+      return strictest(verdicts)
     },
   }
+  return ruleSet
 }

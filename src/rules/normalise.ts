@@ -2,6 +2,13 @@
  * The path and host that rules see. The path is the one the upstream will serve: query and
  * fragment gone, dot-segments resolved, decoded once, duplicate slashes folded
  * (security-lessons.md §3, CVE-2025-54576, CVE-2026-41059).
+ *
+ * Backends do not agree on that path, so `pathReadings` also lists the other plausible ones:
+ * `;` path parameters dropped (Tomcat, Spring, Jetty: `/public/..;/internal` is `/internal`), one
+ * more percent-decode (apps that decode twice: `%252e%252e` is `..`), the path cut at a decoded
+ * `?`, `#`, space, tab, NUL, CR or LF (apps that re-parse or trim it) or with tabs and newlines
+ * deleted (WHATWG URL parsing), and `//x/rest` as `/rest`
+ * (scheme-relative parsing). The rules judge every reading and keep the strictest (match.ts).
  */
 
 export interface NormalisedPath {
@@ -14,7 +21,7 @@ export interface NormalisedPath {
 }
 
 const AMBIGUOUS = /%(2f|5c|00|23)/i
-const NEEDS_WORK = /[%.\\]|\/\//
+const NEEDS_WORK = /[%.\\;]|\/\//
 const DOT = new Set(['.', '%2e'])
 const DOT_DOT = new Set(['..', '.%2e', '%2e.', '%2e%2e'])
 
@@ -63,6 +70,117 @@ export function normalisePath(raw: string): NormalisedPath {
   // What a decoding backend sees after `%2f`/`%5c` became separators; matters for deny rules.
   decoded = resolveDots(fold(decoded.replace(/\\/g, '/')), false)
   return { path: decoded, ambiguous }
+}
+
+/** A decoded `?`/`#` or whitespace/control character: some backend ends the path there. */
+const CUT = /[?#\s\x00-\x1f\x7f]/
+const CONTROL = /[\x00-\x1f\x7f]/
+const TAB_NEWLINE = /[\t\n\r]/
+const TAB_NEWLINE_ALL = /[\t\n\r]/g
+/** `;name=value` up to the end of its segment, as servlet containers strip them. */
+const PARAMS = /;[^/]*/g
+
+export interface PathReadings {
+  /** Every distinct reading; the first is `normalisePath`'s. */
+  paths: readonly string[]
+  /** As NormalisedPath's, plus a decoded control character (some backend cuts the path there). */
+  ambiguous: boolean
+  /** Too many readings to list them all (see MAX_STATES): deny. */
+  exhausted?: true
+}
+
+const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
+
+function decodeOnce(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return undefined
+  }
+}
+
+/** `//host/rest` read as a scheme-relative URL (`new URL(req.url, base)` in many Node apps): `/rest`. */
+const SCHEME_RELATIVE = /^[/\\]{2,}[^/\\]*/
+
+const BASE = 'http://h'
+function whatwgPath(path: string): string | undefined {
+  try {
+    return new URL(path, BASE).pathname
+  } catch {
+    return undefined
+  }
+}
+
+/** Something a backend may read differently: `%`, `;`, `\\`, `//`, a dot-segment, whitespace or a control character. */
+const OTHER_READINGS = /[%;\\\s\x00-\x1f\x7f]|\/\/|\/\.\.?(?:\/|$)/
+/** What WHATWG parsing changes beyond percent-encoding: `\\`, tabs/newlines, dot-segments (`%2e` too), a leading `//`. */
+const WHATWG_CHANGES = /[\\\t\n\r]|^\/\/|\/(?:\.|%2e){1,2}(?:\/|$)/i
+
+/**
+ * More distinct intermediate strings, or more characters read, than any real path needs: then
+ * stop. The request is denied (match.ts): a path with that many readings is an attack, and
+ * reading on would cost milliseconds per request.
+ */
+const MAX_STATES = 128
+const MAX_CHARS = 32 * 1024
+
+/**
+ * The paths a backend may serve for `raw` (see the module comment): every string reachable from
+ * the raw path by up to two percent-decodes, dropping `;` parameters, cutting at a decoded `?`,
+ * `#`, whitespace or control character, deleting tabs/newlines and resolving dot-segments, in any
+ * order; each is then read with dot-segments resolved. One entry for ordinary paths (OTHER_READINGS).
+ */
+export function pathReadings(raw: string): PathReadings {
+  const base = normalisePath(raw)
+  const cut = raw.search(/[?#]/)
+  const p = cut < 0 ? raw : raw.slice(0, cut)
+  // The common case (`/static/app.js` included): every backend reads it the same way.
+  if (!OTHER_READINGS.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
+  const out = new Set<string>([base.path])
+  let ambiguous = base.ambiguous
+  if (p.includes(';')) {
+    // The servlet container drops parameters before it decodes or resolves `..` (also `%2e`).
+    const n = normalisePath(p.replace(PARAMS, ''))
+    ambiguous ||= n.ambiguous
+    out.add(n.path)
+  }
+  const seen = new Set<string>()
+  const queue: [string, number][] = [[p, 0]]
+  let chars = 0
+  while (queue.length > 0) {
+    const [x, decodes] = queue.pop()!
+    const key = decodes + x
+    if (seen.has(key)) continue
+    chars += x.length
+    if (seen.size >= MAX_STATES || chars > MAX_CHARS) return { paths: [...out], ambiguous: true, exhausted: true }
+    seen.add(key)
+    const settled = settle(x)
+    out.add(settled)
+    if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
+    if (settled !== x) queue.push([settled, decodes])
+    // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted);
+    // otherwise it only percent-encodes, which changes no reading.
+    if (WHATWG_CHANGES.test(x)) {
+      const whatwg = whatwgPath(x)
+      if (whatwg === undefined) ambiguous = true
+      else if (whatwg !== x) queue.push([whatwg, decodes])
+    }
+    if (x.includes(';')) queue.push([x.replace(PARAMS, ''), decodes])
+    // WHATWG URL parsing deletes every tab, CR and LF: `/%0ainternal` is `/internal` to it.
+    if (TAB_NEWLINE.test(x)) queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
+    const i = x.search(CUT)
+    if (i > 0) queue.push([x.slice(0, i), decodes])
+    if (decodes < 2 && x.includes('%')) {
+      const d = decodeOnce(x)
+      // Undecodable once: backends disagree. Undecodable a second time: no app decodes it twice.
+      if (d === undefined) ambiguous ||= decodes === 0
+      else {
+        if (CONTROL.test(d)) ambiguous = true
+        queue.push([d, decodes + 1])
+      }
+    }
+  }
+  return { paths: [...out], ambiguous }
 }
 
 export interface NormalisedHost {

@@ -117,15 +117,18 @@ export function proxyScenarios(kind: ProxyKind): void {
             'X-Auth-Request-User': 'mallory',
           },
         })
-        return { status: res.status, body: await res.json() }
+        return { status: res.status, text: await res.text() }
       })
-      expect(withSession.status).toBe(200)
-      expect(withSession.body.identity).toMatchObject({
-        email: 'alice@example.com',
-        groups: 'staff,sre',
-        preferredUsername: 'alice',
-      })
-      expect(withSession.body.identity.user).not.toBe('mallory')
+      // Gatehouse refuses a check that carries identity headers (403 to nginx, 400 on forward-auth);
+      // a proxy that strips them before the check (defence in depth) lets the real identity through.
+      if (withSession.status === 200) {
+        const body = JSON.parse(withSession.text)
+        expect(body.identity).toMatchObject({ email: 'alice@example.com', groups: 'staff,sre', preferredUsername: 'alice' })
+        expect(body.identity.user).not.toBe('mallory')
+      } else {
+        expect([400, 403]).toContain(withSession.status)
+        expect(withSession.text).not.toContain('mallory')
+      }
     })
 
     it('3. a user outside the required group (bob, not in sre) gets 403 and the app is never called', async () => {

@@ -119,9 +119,13 @@ describe('verify endpoints from a trusted proxy', () => {
     expect(emptyList.status).toBe(403)
   })
 
-  it('never reads identity from request headers', async () => {
+  it('never reads identity from request headers: a client-set identity header is refused (403 to nginx, 400 forward-auth)', async () => {
     const res = await request(gh.url).get('/oauth2/auth').set({ 'X-Auth-Request-User': 'boss', 'X-Forwarded-User': 'boss', 'Remote-User': 'boss', 'User-Agent': 'kube-probe/1.29' })
-    expect(res.status).toBe(401)
+    expect(res.status).toBe(403)
+    expect(res.headers.location).toBeUndefined()
+    const fwd = await request(gh.url).get('/oauth2/forward-auth').set({ ...traefik, Remote_User: 'boss', Accept: HTML })
+    expect(fwd.status).toBe(400)
+    expect(fwd.headers.location).toBeUndefined()
   })
 
   it('answers HEAD without a body, and an Upgrade request like any other', async () => {

@@ -33,6 +33,8 @@ describe('explain()', () => {
 
   it.each([
     [{ url: 'https://grafana.example.com/api/health' }, 'allow', 0],
+    [{ url: 'https://x.example.com/public/..;/internal' }, 'deny', 3],
+    [{ url: 'https://x.example.com/internal%3f/../public' }, 'deny', 3],
     [{ url: 'https://grafana.example.com/api/x', method: 'POST' }, 'login', 1],
     [{ url: 'https://grafana.example.com/api/x', method: 'POST', user: { groups: ['a', 'b'], email: 'x@y.org' } }, 'deny', 1],
     [{ url: 'https://grafana.example.com/api/x', method: 'post', user: { groups: ['grafana-editors'] } }, 'allow', 1],

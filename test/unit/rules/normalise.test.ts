@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { normaliseHost, normalisePath } from '../../src/rules/normalise.js'
+import { normaliseHost, normalisePath, pathReadings } from '../../../src/rules/normalise.js'
 
 describe('normalisePath', () => {
   it.each([
@@ -48,5 +48,35 @@ describe('normaliseHost', () => {
     ['http://[::1]:81/', '[::1]', '81'],
   ])('%s', (url, host, port) => {
     expect(normaliseHost(new URL(url))).toEqual({ host, port })
+  })
+})
+
+describe('pathReadings', () => {
+  it.each([
+    ['/internal', ['/internal'], false],
+    ['//evil.example/internal', ['/evil.example/internal', '/internal'], false],
+    ['/%0d/public/internal', ['/\r/public/internal', '/public/internal', '/internal'], true],
+    ['/public/..;/internal', ['/public/..;/internal', '/internal'], false],
+    ['/internal;jsessionid=x', ['/internal;jsessionid=x', '/internal'], false],
+    ['/public/%252e%252e/internal', ['/public/%2e%2e/internal', '/internal'], false],
+    ['/public/%252e%252e%252finternal', ['/public/%2e%2e%2finternal', '/internal'], false],
+    ['/internal%3Fx', ['/internal?x', '/internal'], false],
+    ['/internal%20', ['/internal ', '/internal'], false],
+    ['/internal%00', ['/internal\u0000', '/internal'], true],
+    ['/internal%0a', ['/internal\n', '/internal'], true],
+    ['/internal%09x', ['/internal\tx', '/internal'], true],
+  ])('%s reads as %j', (raw, paths, ambiguous) => {
+    const r = pathReadings(raw)
+    expect(r.paths).toEqual(expect.arrayContaining(paths))
+    expect(r.ambiguous).toBe(ambiguous)
+  })
+
+  it('the first reading is normalisePath\'s', () => {
+    for (const raw of ['/a/b', '/a;b/../c', '/%2525', '/x%3fy']) expect(pathReadings(raw).paths[0]).toBe(normalisePath(raw).path)
+  })
+
+  it('an undecodable path is ambiguous; one that only a second decode chokes on is not', () => {
+    expect(pathReadings('/a%zz').ambiguous).toBe(true)
+    expect(pathReadings('/a%25zz').ambiguous).toBe(false)
   })
 })

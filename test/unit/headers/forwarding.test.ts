@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import type { IncomingHttpHeaders } from 'node:http'
+import { FORWARDING_HEADERS, METHOD_OVERRIDE_HEADERS, prepareUpstreamHeaders } from '../../../src/headers/forwarding.js'
+import { isIdentityHeader } from '../../../src/headers/strip.js'
+import { assertProperty, spellings } from '../../helpers/property.js'
+
+const PUBLIC = new URL('https://app.example.com')
+const prepare = (headers: IncomingHttpHeaders, trusted = false) => {
+  prepareUpstreamHeaders(headers, {
+    peer: '::ffff:10.0.0.9',
+    trusted,
+    publicUrl: PUBLIC,
+    isIdentityHeader,
+    identity: [['X-Auth-Request-User', 'alice']],
+  })
+  return headers
+}
+
+describe('prepareUpstreamHeaders', () => {
+  it('sets true forwarding headers and Host from publicUrl, whatever the client sent', () => {
+    const h = prepare({
+      host: 'evil.example.com',
+      forwarded: 'for=1.2.3.4;host=evil.example.com;proto=http',
+      'x-forwarded-for': '1.2.3.4',
+      'x-forwarded-host': 'evil.example.com',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-port': '8080',
+      'x-forwarded-prefix': '/admin',
+      'x-real-ip': '1.2.3.4',
+      x_forwarded_host: 'evil.example.com',
+    })
+    expect(h).toEqual({
+      host: 'app.example.com',
+      'x-forwarded-for': '10.0.0.9',
+      'x-forwarded-host': 'app.example.com',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+      'x-auth-request-user': 'alice',
+    })
+  })
+
+  it('appends to X-Forwarded-For only for a trusted peer', () => {
+    expect(prepare({ 'x-forwarded-for': '1.2.3.4' }, true)['x-forwarded-for']).toBe('1.2.3.4, 10.0.0.9')
+    expect(prepare({ 'x-forwarded-for': '1.2.3.4' }, false)['x-forwarded-for']).toBe('10.0.0.9')
+  })
+
+  it.each([...METHOD_OVERRIDE_HEADERS, ...FORWARDING_HEADERS])('drops the client\'s %s in every spelling', (name) => {
+    assertProperty(
+      fc.property(spellings(name), (spelled) => {
+        const h = prepare({ [spelled.toLowerCase()]: 'DELETE' })
+        const left = Object.keys(h).filter((k) => k.replace(/[_.]/g, '-') === name)
+        // the only survivor may be the value Gatehouse set itself
+        for (const k of left) expect(h[k]).not.toBe('DELETE')
+      }),
+      30,
+    )
+  })
+
+  it('replaces client identity headers with Gatehouse\'s', () => {
+    const h = prepare({ 'x-auth-request-user': 'boss', x_auth_request_user: 'boss', 'remote-user': 'boss', 'x-webauth-user': 'boss' })
+    expect(h['x-auth-request-user']).toBe('alice')
+    expect(h.x_auth_request_user).toBeUndefined()
+    expect(h['remote-user']).toBeUndefined()
+    expect(h['x-webauth-user']).toBeUndefined()
+  })
+
+  it('keeps only keep-alive/close/upgrade in Connection', () => {
+    expect(prepare({ connection: 'Upgrade, X-Forwarded-For' }).connection).toBe('Upgrade')
+    expect(prepare({ connection: 'X-Forwarded-Host' }).connection).toBeUndefined()
+  })
+})

@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import {
+  canonicalHeaderName,
+  connectionNamesIdentity,
+  DEFAULT_IDENTITY_LIKE,
+  identityHeaderCheck,
+  isIdentityHeader,
+  stripIdentityHeaders,
+} from '../../../src/headers/strip.js'
+import { ACCESS_TOKEN_HEADER, IDENTITY_HEADERS } from '../../../src/headers/identity.js'
+import { assertProperty, spellings } from '../../helpers/property.js'
+
+/** Written out here, not imported: deleting a name from the source list must fail this test. */
+const EXPECTED_DEFAULTS = [
+  'X-Forwarded-User',
+  'X-Forwarded-Email',
+  'X-Forwarded-Groups',
+  'X-Forwarded-Preferred-Username',
+  'X-Forwarded-Access-Token',
+  'X-Remote-User',
+  'X-Remote-Email',
+  'X-Remote-Groups',
+  'X-WEBAUTH-USER',
+  'X-WEBAUTH-EMAIL',
+  'X-WEBAUTH-NAME',
+  'X-Authenticated-User',
+  'X-User',
+  'X-Email',
+  'Remote-User',
+  'Remote-Email',
+  'Remote-Groups',
+  'Remote-Name',
+  'Gap-Auth',
+  'Gap-Signature',
+]
+
+describe('identity-like headers', () => {
+  it('the built-in list is exactly the documented one', () => {
+    expect([...DEFAULT_IDENTITY_LIKE]).toEqual(EXPECTED_DEFAULTS)
+  })
+
+  it.each([...EXPECTED_DEFAULTS, ...IDENTITY_HEADERS, ACCESS_TOKEN_HEADER, 'X-Auth-Request-Anything'])('%s is identity-like in every spelling', (name) => {
+    assertProperty(
+      fc.property(spellings(name), (spelled) => {
+        expect(isIdentityHeader(spelled)).toBe(true)
+        const headers: Record<string, string> = { [spelled.toLowerCase()]: 'x', accept: '*/*' }
+        expect(stripIdentityHeaders(headers)).toBe(1)
+        expect(Object.keys(headers)).toEqual(['accept'])
+        expect(connectionNamesIdentity(`keep-alive, ${spelled}`, isIdentityHeader)).toBe(true)
+      }),
+      30,
+    )
+  })
+
+  it('leaves ordinary headers alone', () => {
+    for (const name of ['authorization', 'cookie', 'x-forwarded-for', 'x-forwarded-host', 'user-agent', 'x-user-agent', 'remote-addr', 'x-authority', 'x-auth-request']) {
+      expect(isIdentityHeader(name)).toBe(false)
+    }
+    expect(connectionNamesIdentity('keep-alive, Upgrade', isIdentityHeader)).toBe(false)
+    expect(connectionNamesIdentity(undefined, isIdentityHeader)).toBe(false)
+  })
+
+  it('headers.identityLike appends names (any spelling) and cannot remove a built-in one', () => {
+    const check = identityHeaderCheck(['X-Portal-User', 'legacy_login'])
+    expect(check('x_portal_user')).toBe(true)
+    expect(check('Legacy-Login')).toBe(true)
+    expect(check('remote-user')).toBe(true)
+    expect(isIdentityHeader('x-portal-user')).toBe(false)
+  })
+
+  it('canonical names fold case, `_` and `.`', () => {
+    expect(canonicalHeaderName('X_Auth.Request-USER')).toBe('x-auth-request-user')
+  })
+})

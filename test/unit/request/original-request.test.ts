@@ -1,0 +1,236 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import type { IncomingHttpHeaders } from 'node:http'
+import {
+  ANY_METHOD,
+  fromForwarded,
+  fromNginx,
+  fromUpstream,
+  isRefusal,
+  readOriginal,
+  type OriginalRequest,
+  type ReadContext,
+  type Refusal,
+} from '../../../src/request/original-request.js'
+import { DEFAULT_IDENTITY_LIKE, identityHeaderCheck } from '../../../src/headers/strip.js'
+import { ACCESS_TOKEN_HEADER, IDENTITY_HEADERS } from '../../../src/headers/identity.js'
+import { assertProperty, spellings } from '../../helpers/property.js'
+
+const PUBLIC = new URL('https://auth.example.com')
+const ctx = (over: Partial<ReadContext> = {}): ReadContext => ({
+  trusted: true,
+  publicUrl: PUBLIC,
+  fallbackScheme: 'https',
+  usePrefix: false,
+  isIdentityHeader: identityHeaderCheck(),
+  ...over,
+})
+
+const ok = (r: OriginalRequest | Refusal): OriginalRequest => {
+  if (isRefusal(r)) throw new Error(`refused: ${r.refused}`)
+  return r
+}
+const code = (r: OriginalRequest | Refusal) => (isRefusal(r) ? r.refused : 'accepted')
+
+/** Path characters that are visible ASCII, commas and encodings included; no `#`. */
+const pathChar = fc.constantFrom(...'abcXYZ019-._~!$&\'()*+,;=:@/%2C%2c%2F%5C%2e%3B'.split(''), '%2C', '%2e', '..', ';', ',', '/', '%25')
+const path = fc.array(pathChar, { minLength: 0, maxLength: 24 }).map((cs) => '/' + cs.join(''))
+const query = fc.option(fc.array(fc.constantFrom('a', '=', '&', ',', '/', '?', '%2C'), { maxLength: 8 }).map((cs) => '?' + cs.join('')), { nil: '' })
+
+describe('fromNginx (X-Original-URL)', () => {
+  it('never splits on a comma: /public,/../internal is /internal', () => {
+    const r = ok(fromNginx({ 'x-original-url': 'https://app.example.com/public,/../internal' }))
+    expect(r.url!.pathname).toBe('/internal')
+    expect(r.url!.host).toBe('app.example.com')
+  })
+
+  it('property: the whole value is the URL, commas and all (fails if X-Original-URL is ever split)', () => {
+    assertProperty(
+      fc.property(path, query, fc.constantFrom('http', 'https', 'HTTPS'), (p, q, scheme) => {
+        const value = `${scheme}://app.example.com${p}${q}`
+        const r = fromNginx({ 'x-original-url': value })
+        const expected = new URL(value)
+        expect(ok(r).url!.href).toBe(expected.href)
+      }),
+    )
+  })
+
+  it('property: a comma-joined repeat (as Node delivers two headers) is refused, never read as its first part', () => {
+    assertProperty(
+      fc.property(path, path, (a, b) => {
+        const r = fromNginx({ 'x-original-url': `https://app.example.com${a}, https://other.example.com${b}` })
+        expect(code(r)).toBe('repeated-header')
+      }),
+    )
+  })
+
+  it('property: whitespace, a control character or non-ASCII anywhere is refused', () => {
+    const bad = fc.constantFrom(' ', '\t', '\u0000', '\u0001', '\u000b', '\u007f', '\u00e9', '\u2028')
+    assertProperty(
+      fc.property(path, bad, fc.nat(), (p, ch, at) => {
+        const value = `https://app.example.com${p}`
+        const i = 8 + (at % (value.length - 7))
+        const r = fromNginx({ 'x-original-url': value.slice(0, i) + ch + value.slice(i) })
+        expect(isRefusal(r)).toBe(true)
+      }),
+    )
+  })
+
+  it.each([
+    ['https://a.example.com,b.example.com/x', 'bad-host'],
+    ['https://a.example.com%2Cb/x', 'bad-host'],
+    ['https://user@a.example.com/x', 'bad-host'],
+    ['https://a.example.com:99999/x', 'bad-url'],
+    ['https://[::1/x', 'bad-host'],
+    ['/relative/path', 'bad-url'],
+    ['//a.example.com/x', 'bad-url'],
+    ['https:/a.example.com/x', 'bad-url'],
+    ['ftp://a.example.com/x', 'bad-scheme'],
+    ['javascript://a.example.com/x', 'bad-scheme'],
+    ['https://a.example.com/x#/../admin', 'bad-url'],
+    ['https://a.example.com\\x', 'bad-host'],
+    ['https://', 'bad-host'],
+  ])('refuses %s (%s)', (value, expected) => {
+    expect(code(fromNginx({ 'x-original-url': value }))).toBe(expected)
+  })
+
+  it('refuses an array value (a repeated header Node keeps as a list)', () => {
+    expect(code(fromNginx({ 'x-original-url': ['https://a.example.com/', 'https://b.example.com/'] } as IncomingHttpHeaders))).toBe('repeated-header')
+  })
+
+  it('reads ws/wss as http/https, a trailing-dot host, a query without a path', () => {
+    expect(ok(fromNginx({ 'x-original-url': 'wss://a.example.com/s' })).url!.href).toBe('https://a.example.com/s')
+    expect(ok(fromNginx({ 'x-original-url': 'ws://a.example.com/s' })).url!.protocol).toBe('http:')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com./s' })).url!.hostname).toBe('a.example.com.')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com?x=1' })).url!.pathname).toBe('/')
+  })
+
+  it('X-Original-Method: one token, upper-cased; a repeat or junk is refused; absent is ANY_METHOD', () => {
+    expect(ok(fromNginx({ 'x-original-method': 'delete' })).method).toBe('DELETE')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com/' })).method).toBe(ANY_METHOD)
+    expect(ok(fromForwarded({ 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/' }, ctx())).method).toBe(ANY_METHOD)
+    expect(code(fromNginx({ 'x-original-method': 'GET, DELETE' }))).toBe('repeated-header')
+    expect(code(fromNginx({ 'x-original-method': 'GET,DELETE' }))).toBe('repeated-header')
+    expect(code(fromNginx({ 'x-original-method': 'G3T' }))).toBe('bad-method')
+    expect(code(fromNginx({ 'x-original-method': 'GET\u0000' }))).toBe('bad-method')
+  })
+
+  it('an absent or empty X-Original-URL is an unknown URL, not a refusal', () => {
+    expect(ok(fromNginx({})).url).toBeUndefined()
+    expect(ok(fromNginx({ 'x-original-url': '' })).url).toBeUndefined()
+  })
+})
+
+describe('fromForwarded (Traefik, Caddy)', () => {
+  const fwd = (h: IncomingHttpHeaders, c: Partial<ReadContext> = {}) =>
+    fromForwarded({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET', ...h }, ctx(c))
+
+  it('builds scheme://host + uri, never splitting the uri', () => {
+    expect(ok(fwd({ 'x-forwarded-uri': '/public,/../internal?a=1,2' })).url!.href).toBe('https://app.example.com/internal?a=1,2')
+  })
+
+  it('property: the whole X-Forwarded-Uri is read, and the host is always X-Forwarded-Host', () => {
+    assertProperty(
+      fc.property(path, query, (p, q) => {
+        const r = ok(fwd({ 'x-forwarded-uri': p + q }))
+        expect(r.url!.href).toBe(new URL(`https://app.example.com${p}${q}`).href)
+        expect(r.url!.host).toBe('app.example.com')
+      }),
+    )
+  })
+
+  it.each([
+    [{ 'x-forwarded-host': 'a.example.com, b.example.com' }, 'repeated-header'],
+    [{ 'x-forwarded-host': 'a.example.com,b.example.com' }, 'bad-host'],
+    [{ 'x-forwarded-host': 'user@a.example.com' }, 'bad-host'],
+    [{ 'x-forwarded-host': 'a.example.com/x' }, 'bad-host'],
+    [{ 'x-forwarded-proto': 'https, http' }, 'repeated-header'],
+    [{ 'x-forwarded-proto': 'https,http' }, 'repeated-header'],
+    [{ 'x-forwarded-proto': 'gopher' }, 'bad-scheme'],
+    [{ 'x-forwarded-uri': 'x' }, 'bad-url'],
+    [{ 'x-forwarded-uri': 'http://evil.example.com/x' }, 'bad-url'],
+    [{ 'x-forwarded-uri': '/x#/../admin' }, 'bad-url'],
+    [{ 'x-forwarded-uri': '/x y' }, 'bad-url'],
+    [{ 'x-forwarded-uri': '/a, /b' }, 'repeated-header'],
+    [{ 'x-forwarded-method': 'GET, DELETE' }, 'repeated-header'],
+    [{ 'x-forwarded-host': undefined }, 'partial-forwarded'],
+    [{ 'x-forwarded-uri': undefined }, 'partial-forwarded'],
+  ])('refuses %j (%s)', (h, expected) => {
+    expect(code(fwd(h as IncomingHttpHeaders))).toBe(expected)
+  })
+
+  it('neither host nor uri: an unknown URL; an empty proto is absent', () => {
+    expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx())).url).toBeUndefined()
+    expect(ok(fwd({ 'x-forwarded-proto': '' })).url!.protocol).toBe('https:')
+  })
+
+  it('X-Forwarded-Prefix only when configured, and then strictly', () => {
+    expect(ok(fwd({ 'x-forwarded-prefix': '/pre' })).url!.pathname).toBe('/x')
+    expect(ok(fwd({ 'x-forwarded-prefix': '/pre/' }, { usePrefix: true })).url!.pathname).toBe('/pre/x')
+    for (const bad of ['pre', '//evil.example.com', '/a,/b', '/a;x', '/a%2f', '/a, /b']) {
+      expect(isRefusal(fwd({ 'x-forwarded-prefix': bad }, { usePrefix: true }))).toBe(true)
+    }
+  })
+})
+
+describe('fromUpstream (the connection itself)', () => {
+  it.each(['http://public.example.test/internal', 'https://auth.example.com/x', 'auth.example.com:443', '*', 'x', '/a#b', '/a b'])(
+    'refuses the non-origin-form target %s',
+    (target) => {
+      expect(code(fromUpstream(target, 'GET', PUBLIC))).toBe('not-origin-form')
+    },
+  )
+
+  it('property: any origin-form target keeps publicUrl\'s host (//host and /\\host included)', () => {
+    const prefix = fc.constantFrom('/', '//', '/\\', '//evil.example.com', '/\\evil.example.com', '//evil.example.com:8443', '/.//evil.example.com')
+    assertProperty(
+      fc.property(prefix, path, query, (pre, p, q) => {
+        const r = fromUpstream(pre + p + q, 'GET', PUBLIC)
+        if (!isRefusal(r)) expect(r.url!.host).toBe(PUBLIC.host)
+      }),
+    )
+  })
+})
+
+describe('readOriginal', () => {
+  const identityNames = [...IDENTITY_HEADERS, ACCESS_TOKEN_HEADER, ...DEFAULT_IDENTITY_LIKE]
+
+  it.each(identityNames)('refuses %s on both verify endpoints, in every spelling, trusted peer or not', (name) => {
+    assertProperty(
+      fc.property(spellings(name), fc.boolean(), fc.constantFrom('nginx', 'forward-auth') as fc.Arbitrary<'nginx' | 'forward-auth'>, (spelled, trusted, protocol) => {
+        const r = readOriginal(protocol, { headers: { [spelled.toLowerCase()]: 'alice' }, method: 'GET', target: '/oauth2/auth' }, ctx({ trusted }))
+        expect(code(r)).toBe('identity-header')
+      }),
+      40,
+    )
+  })
+
+  it('refuses a Connection header naming an identity header, upstream mode included', () => {
+    for (const protocol of ['nginx', 'forward-auth', 'upstream'] as const) {
+      for (const connection of ['X-Auth-Request-User', 'keep-alive, x_auth_request_email', 'close,Remote-User']) {
+        const r = readOriginal(protocol, { headers: { connection }, method: 'GET', target: '/x' }, ctx())
+        expect(code(r)).toBe('connection-names-identity')
+      }
+      expect(code(readOriginal(protocol, { headers: { connection: 'keep-alive, Upgrade' }, method: 'GET', target: '/x' }, ctx()))).toBe('accepted')
+    }
+  })
+
+  it('headers.identityLike names are refused too; Authorization never is', () => {
+    const c = ctx({ isIdentityHeader: identityHeaderCheck(['X-Portal-User']) })
+    expect(code(readOriginal('nginx', { headers: { x_portal_user: 'bob' }, method: 'GET', target: '/' }, c))).toBe('identity-header')
+    expect(code(readOriginal('nginx', { headers: { authorization: 'Bearer x' }, method: 'GET', target: '/' }, c))).toBe('accepted')
+  })
+
+  it('an untrusted peer\'s forwarded headers are not read: the URL is unknown', () => {
+    const headers = { 'x-original-url': 'https://app.example.com/public', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/public' }
+    for (const protocol of ['nginx', 'forward-auth'] as const) {
+      expect(ok(readOriginal(protocol, { headers, method: 'GET', target: '/oauth2/auth' }, ctx({ trusted: false }))).url).toBeUndefined()
+    }
+  })
+
+  it('upstream mode strips (does not refuse) plain identity headers: forwarding.ts removes them', () => {
+    const r = ok(readOriginal('upstream', { headers: { 'x-auth-request-user': 'boss' }, method: 'post', target: '/a' }, ctx()))
+    expect(r.url!.href).toBe('https://auth.example.com/a')
+    expect(r.method).toBe('POST')
+  })
+})

@@ -1,0 +1,108 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { parseRules } from '../../../src/rules/definitions.js'
+import { compileRules, type RuleSet } from '../../../src/rules/match.js'
+import { defaultRuleSchema, rulesSchema } from '../../../src/rules/schema.js'
+import type { Identity } from '../../../src/plugin.js'
+import { assertProperty } from '../../helpers/property.js'
+import { covers, oracleReadings, rawPath } from '../../helpers/path-oracle.js'
+
+const PROVIDERS = [{ id: 'corp', type: 'keycloak' }]
+
+function ruleSet(rules: unknown[], defaultRule?: unknown): RuleSet {
+  const parsed = parseRules(rulesSchema.parse(rules), defaultRuleSchema.parse(defaultRule), PROVIDERS)
+  if (!parsed.rules) throw new Error(parsed.problems.join('\n'))
+  return compileRules(parsed.rules, PROVIDERS)
+}
+
+const user = (groups: string[]): Identity => ({ subject: 's', user: 'u', groups, roles: [], provider: 'corp', expiresAt: 0 })
+
+// The harshest layout for a bypass: everything is public except what a rule covers.
+const RULES = ruleSet(
+  [
+    { name: 'internal', paths: ['/internal'], deny: true },
+    { name: 'admin', paths: ['/admin'], require: { groups: ['admins'] } },
+    { name: 'ops', paths: ['/ops'], require: { groups: ['ops'] } },
+    { name: 'public', paths: ['/public'], allow: 'public' },
+  ],
+  { allow: 'public' },
+)
+
+const verdict = (path: string) => RULES.match({ url: new URL('https://app.example.com' + path), rawPath: path, method: 'GET' })
+
+describe('rules judge every reading of a path (issue 10, findings 3 and 11)', () => {
+  it.each([
+    '/internal',
+    '/public/..;/internal',
+    '/internal;jsessionid=x',
+    '/public/%252e%252e/internal',
+    '/public/%2e%2e/internal',
+    '/internal%3Fx',
+    '/internal%23x',
+    '/internal%20',
+    '/internal%09',
+    '/internal%00',
+    '/internal%0d%0a',
+    '/public/..%252finternal',
+    '/public%2f..%2finternal',
+    '/public;/../internal',
+    '/public,/../internal',
+  ])('%s is denied', (path) => {
+    expect(verdict(path).action.kind).toBe('deny')
+    expect(verdict(path).rule.label).toBe('internal')
+  })
+
+  it('a path with more readings than are listed is denied, not guessed', () => {
+    const hostile = '/public' + '/%2520;a/%253f/..%09/%2e%2e\\x'.repeat(300)
+    const v = verdict(hostile)
+    expect(v.action.kind).toBe('deny')
+    expect(v.rule.label).toBe('too-many-readings')
+  })
+
+  it.each(['/public', '/public/a', '/public;x=1', '/public/a%20b', '/elsewhere', '/public/caf%C3%A9'])('%s stays public', (path) => {
+    expect(verdict(path).action.kind).toBe('public')
+  })
+
+  it('two require rules hit by different readings both apply (AND)', () => {
+    const v = verdict('/admin%3f/../ops')
+    expect(v.action.kind).toBe('require')
+    const check = (v.action as { check: (i: Identity) => boolean }).check
+    expect(check(user(['admins']))).toBe(false)
+    expect(check(user(['ops']))).toBe(false)
+    expect(check(user(['admins', 'ops']))).toBe(true)
+  })
+})
+
+describe('an unknown method (no X-Original-Method / X-Forwarded-Method) is judged as every method', () => {
+  const api = ruleSet([
+    { name: 'write', methods: ['DELETE', 'POST'], deny: true },
+    { name: 'read', methods: ['GET'], allow: 'public' },
+  ])
+  const at = (method: string) => api.match({ url: new URL('https://api.example.com/x'), method })
+  it('the strictest answer wins', () => {
+    expect(at('GET').action.kind).toBe('public')
+    expect(at('*').action.kind).toBe('deny')
+    expect(at('*').rule.label).toBe('write')
+  })
+})
+
+describe('property: no anonymous allow of a path a deny/require rule covers under any reading', () => {
+  it('deny covers → deny; require covers → deny or require; public only when no reading is covered', () => {
+    assertProperty(
+      fc.property(rawPath, (raw) => {
+        let url: URL
+        try {
+          url = new URL('https://app.example.com' + raw)
+        } catch {
+          return // not a URL at all: original-request.ts refuses it before the rules
+        }
+        const readings = oracleReadings(raw)
+        const v = RULES.match({ url, rawPath: raw, method: 'GET' })
+        const hit = (prefix: string) => [...readings].some((r) => covers(prefix, r))
+        if (hit('/internal')) expect(v.action.kind).toBe('deny')
+        if (hit('/admin') || hit('/ops')) expect(['deny', 'require']).toContain(v.action.kind)
+      }),
+      2000,
+    )
+  })
+})
