@@ -161,7 +161,15 @@ describe.each(MODES)('Keycloak, Gatehouse in %s mode', (mode) => {
         if (r.url().startsWith(`${s().issuer}/protocol/openid-connect/logout`)) endSession.push(r.url())
       })
       await page.goto(signOut)
-      // Keycloak accepted id_token_hint + post_logout_redirect_uri: no confirmation page, straight back.
+      // Chromium sends Fetch Metadata only to secure origins. Over https (nginx mode) the typed URL carries
+      // `Sec-Fetch-Site: none` and signs out at once; over plain http (upstream mode) the request carries no
+      // signal at all, which Gatehouse cannot tell from a cross-site <img>, so it asks first.
+      if (new URL(signOut).protocol === 'http:') {
+        await page.waitForSelector('#sign-out')
+        expect(endSession).toHaveLength(0)
+        await Promise.all([page.waitForURL((u) => u.origin !== front().origin || u.pathname !== '/oauth2/sign_out'), page.click('#sign-out')])
+      }
+      // Keycloak accepted id_token_hint + post_logout_redirect_uri: no Keycloak confirmation page, straight back.
       expect(endSession).toHaveLength(1)
       const params = new URL(endSession[0]!).searchParams
       expect(params.get('id_token_hint')).toBeTruthy()
@@ -257,12 +265,11 @@ describe('Keycloak stopped and started again', () => {
   }, 600_000)
 })
 
-// Last: on today's main a login right after a rotation fails for up to a minute (JWKS cache), which must not
-// take the other scenarios down with it.
+// Last: a rotation changes the realm's keys for everything after it, so it must not run before the other scenarios.
 describe.each(MODES)('Keycloak signing-key rotation, Gatehouse in %s mode', (mode) => {
   const front = () => s().fronts[mode]
 
-  test('signing-key rotation through the admin REST API: logins and new bearer tokens keep working at once', async () => {
+  test('signing-key rotation through the admin REST API: logins keep working at once, new bearer tokens within the refetch interval', async () => {
     const admin = s().keycloak.admin
     // Two rotations in a row: the second comes seconds after the first made Gatehouse fetch the key set, as in
     // production under traffic, so no cache age can hide a refused window.
@@ -271,7 +278,14 @@ describe.each(MODES)('Keycloak signing-key rotation, Gatehouse in %s mode', (mod
       const kid = await admin.rotateSigningKey(REALM, `rotated-${mode}-${round}-${Date.now()}`)
       const token = await admin.passwordGrant(REALM, 'gatehouse', CLIENT_SECRET, 'alice', 'alice')
       const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
-      const bearerStatus = await bearer(front(), token.access_token)
+      // A new kid makes Gatehouse refetch the key set at most once per jwksCooldown (5 s): a token signed with
+      // the new key may be refused only inside that interval, never after it.
+      const deadline = Date.now() + 5_000 + 2_000
+      let bearerStatus = await bearer(front(), token.access_token)
+      while (bearerStatus === 401 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500))
+        bearerStatus = await bearer(front(), token.access_token)
+      }
       // The next login's ID token is signed with the new key: Gatehouse must not answer the callback with 400.
       const url = front().origin + unique(`/after-rotation-${round}`)
       const { page } = await newPage()
