@@ -4,12 +4,14 @@
  * (original-request.ts: origin-form only, publicUrl's host); headers are rewritten by
  * headers/forwarding.ts before proxying.
  */
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Context, Next } from 'koa'
 import type { Logger } from 'pino'
 import { createProxyServer } from 'http-proxy-3'
-import { accessRequest, decide, resultLabel, type Outcome } from './access/decide.js'
+import { accessRequest, decide, type Outcome } from './access/decide.js'
+import { countDecision, countFailure, requestIdOf } from './access-log.js'
 import { prepareUpstreamHeaders } from './headers/forwarding.js'
 import { identityHeaderCheck } from './headers/strip.js'
 import { answerDeny, DEBUG_RULE_HEADER } from './http/deny.js'
@@ -63,10 +65,11 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
         const pending = decide(rt, accessRequest(ctx.req, 'upstream'))
         outcome = pending instanceof Promise ? await pending : pending
       } catch (err) {
-        metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)
+        // The error handler answers with an id of its own; the proxy's, if any, is logged here.
+        countFailure(metrics, 'upstream', started, requestIdOf(ctx.req.headers))
         throw err
       }
-      metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
+      countDecision(metrics, 'upstream', outcome, started, ctx.req.headers)
       if (outcome.result === 'allow') {
         prepare(rt, ctx.req, outcome)
         ctx.respond = false
@@ -77,9 +80,10 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
     },
     upgrade(req, socket, head) {
       const rt = getRuntime()
-      const refuse = (status: string, rule?: string) => {
+      const refuse = (status: string, rule?: string, requestId?: string) => {
         const debug = rule && rt.config.server.debugRuleHeader ? `${DEBUG_RULE_HEADER}: ${rule}\r\n` : ''
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${debug}Content-Length: 0\r\n\r\n`)
+        const id = requestId ? `X-Request-Id: ${requestId}\r\n` : ''
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${debug}${id}Content-Length: 0\r\n\r\n`)
       }
       let path = '/'
       try {
@@ -91,16 +95,17 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       const started = performance.now()
       new Promise<Outcome>((resolve) => resolve(decide(rt, accessRequest(req, 'upstream')))).then(
         (outcome) => {
-          metrics.decision('upstream', resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
+          countDecision(metrics, 'upstream', outcome, started, req.headers)
           if (outcome.result === 'allow') {
             prepare(rt, req, outcome)
             proxy.ws(req, socket, head, { target: rt.config.upstream!.href })
           } else refuse(UPGRADE_STATUS[outcome.result], outcome.rule)
         },
         (err: Error) => {
-          metrics.decision('upstream', 'error', 'none', (performance.now() - started) / 1000)
-          logger.error({ err: { message: err.message } }, 'upgrade decision failed')
-          refuse('500 Internal Server Error')
+          const requestId = randomUUID()
+          countFailure(metrics, 'upstream', started, requestId)
+          logger.error({ requestId, err: { message: err.message } }, 'upgrade decision failed')
+          refuse('500 Internal Server Error', undefined, requestId)
         },
       )
     },

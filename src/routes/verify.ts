@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
 import type { Logger } from 'pino'
-import { accessRequest, decide, resultLabel, type AccessRequest, type Outcome } from '../access/decide.js'
+import { accessRequest, decide, type AccessRequest, type Outcome } from '../access/decide.js'
+import { countDecision, countFailure } from '../access-log.js'
 import type { DecisionEndpoint, Metrics } from '../metrics.js'
 import type { Runtime } from '../runtime.js'
 import { answerDeny, DEBUG_RULE_HEADER } from '../http/deny.js'
@@ -39,8 +40,7 @@ function applyOutcome(ctx: Context, rt: Runtime, endpoint: DecisionEndpoint, out
  * A decision that could not be reached (an IdP's keys unreachable) is a deny, never a 5xx: nginx
  * would turn it into a 500, and no proxy may read it as "allow".
  */
-function failClosed(ctx: Context, logger: Logger, err: unknown): void {
-  const requestId = randomUUID()
+function failClosed(ctx: Context, logger: Logger, err: unknown, requestId: string): void {
   logger.warn({ requestId, code: (err as { code?: string }).code, err: { message: (err as Error).message } }, 'decision failed; denying')
   ctx.set('Cache-Control', 'no-store')
   ctx.set('X-Request-Id', requestId)
@@ -111,7 +111,7 @@ export function fastPath(getRuntime: () => Runtime, metrics: Metrics, koa: Handl
     }
     const settle = (outcome: Outcome) => {
       if (outcome.result === 'allow' && writeAllow(res, rt, endpoint, outcome)) {
-        metrics.decision(endpoint, resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
+        countDecision(metrics, endpoint, outcome, started, req.headers)
       } else toKoa(outcome)
     }
     // a rejection is handed over as it is: verifyRoute fails closed on it
@@ -133,11 +133,12 @@ export function verifyRoute(getRuntime: () => Runtime, metrics: Metrics, logger:
       const pending = early?.pending ?? decide(rt, verifyRequest(req, endpoint, ctx.querystring))
       outcome = pending instanceof Promise ? await pending : pending
     } catch (err) {
-      metrics.decision(endpoint, 'error', 'none', (performance.now() - started) / 1000)
-      failClosed(ctx, logger, err)
+      const requestId = randomUUID()
+      countFailure(metrics, endpoint, started, requestId)
+      failClosed(ctx, logger, err, requestId)
       return
     }
     applyOutcome(ctx, rt, endpoint, outcome)
-    metrics.decision(endpoint, resultLabel(outcome), outcome.method, (performance.now() - started) / 1000)
+    countDecision(metrics, endpoint, outcome, started, req.headers)
   }
 }

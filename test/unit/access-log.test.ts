@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { createAccessLog, decisionDetail, requestIdOf } from '../../src/access-log.js'
+import type { Outcome } from '../../src/access/decide.js'
+import { countDecision, countFailure, createAccessLog, decisionDetail, requestIdOf } from '../../src/access-log.js'
 import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
 import { seeded, seeds } from '../helpers/seeded.js'
@@ -42,5 +43,41 @@ describe('access log (logging.accessLog)', () => {
       expect({ id, taken: requestIdOf({ 'x-request-id': id }) }).toEqual({ id, taken: plain ? id : undefined })
     }
     expect(requestIdOf({ 'x-request-id': ['a', 'b'] as never })).toBeUndefined()
+  })
+
+  it('countDecision: the rule (default when none), the provider of a known identity only, the request id', () => {
+    const { lines, metrics } = setup(false)
+    const identity = { subject: 's', user: 'u', groups: [], roles: [], provider: 'corp', email: 'a@example.com', expiresAt: 0 }
+    const allow: Outcome = { result: 'allow', method: 'cookie', identity, headers: [], rule: 'grafana' }
+    const anonymous: Outcome = { result: 'forbidden', method: 'none', identity: { ...identity, provider: '' }, original: {} as never, rule: '#1' }
+    const refused: Outcome = { result: 'refused', method: 'none', code: 'bad-url' }
+    countDecision(metrics, 'auth', allow, performance.now(), { 'x-request-id': 'r1' })
+    countDecision(metrics, 'upstream', anonymous, performance.now(), {})
+    countDecision(metrics, 'forward_auth', refused, performance.now(), {})
+    countFailure(metrics, 'auth', performance.now(), 'generated-id')
+    expect(lines).toEqual([
+      expect.objectContaining({ endpoint: 'auth', result: 'allow', rule: 'grafana', provider: 'corp', requestId: 'r1' }),
+      expect.objectContaining({ endpoint: 'upstream', result: 'forbidden', rule: '#1' }),
+      expect.objectContaining({ endpoint: 'forward_auth', result: 'refused', rule: 'default' }),
+      expect.objectContaining({ endpoint: 'auth', result: 'error', method: 'none', requestId: 'generated-id' }),
+    ])
+    expect(lines[1]).not.toHaveProperty('provider')
+    expect(lines.map((l) => l.email)).toEqual([undefined, undefined, undefined, undefined])
+  })
+
+  it('with the log off, countDecision reads nothing of the request (no detail is built)', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const headers = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('headers read with the log off')
+        },
+      },
+    )
+    const allow: Outcome = { result: 'allow', method: 'bearer', identity: { subject: 's', user: 'u', groups: [], roles: [], provider: 'p', expiresAt: 0 }, headers: [] }
+    countDecision(metrics, 'auth', allow, performance.now(), headers)
+    countFailure(metrics, 'auth', performance.now(), undefined)
+    expect(await metrics.registry.getSingleMetricAsString('gatehouse_decisions_total')).toMatch(/endpoint="auth",result="allow",method="bearer"} 1/)
   })
 })
