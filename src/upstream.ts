@@ -15,6 +15,7 @@ import { countDecision, countFailure, requestIdOf } from './access-log.js'
 import { prepareUpstreamHeaders } from './headers/forwarding.js'
 import { identityHeaderCheck } from './headers/strip.js'
 import { answerDeny, DEBUG_RULE_HEADER } from './http/deny.js'
+import { withRequestId } from './http/error-handler.js'
 import type { Metrics } from './metrics.js'
 import type { Runtime } from './runtime.js'
 
@@ -65,9 +66,10 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
         const pending = decide(rt, accessRequest(ctx.req, 'upstream'))
         outcome = pending instanceof Promise ? await pending : pending
       } catch (err) {
-        // The error handler answers with an id of its own; the proxy's, if any, is logged here.
-        countFailure(metrics, 'upstream', started, requestIdOf(ctx.req.headers))
-        throw err
+        // The error handler answers with this id, so the answer, its error line and the access line agree.
+        const requestId = randomUUID()
+        countFailure(metrics, 'upstream', started, requestId)
+        throw withRequestId(err, requestId)
       }
       countDecision(metrics, 'upstream', outcome, started, ctx.req.headers)
       if (outcome.result === 'allow') {

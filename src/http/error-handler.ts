@@ -22,12 +22,19 @@ const PLUGIN_MESSAGES: Record<number, string> = {
   502: new UpstreamIdpError('').publicMessage,
 }
 
+/** Attaches the request id a caller already logged, so the error answer carries the same one. */
+export function withRequestId(err: unknown, requestId: string): unknown {
+  if (err !== null && typeof err === 'object') (err as { requestId?: string }).requestId = requestId
+  return err
+}
+
 export function errorHandler(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
       await next()
     } catch (err) {
-      const requestId = randomUUID()
+      const attached = (err as { requestId?: unknown } | null)?.requestId
+      const requestId = typeof attached === 'string' ? attached : randomUUID()
       const known = err instanceof GatehouseError
       // Third-party plugins cannot import GatehouseError: a `status` of theirs picks the page, never the text.
       const pluginStatus = (err as { status?: unknown }).status

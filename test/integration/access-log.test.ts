@@ -235,13 +235,14 @@ describe('access-log lines carry rule, provider and request id at every decision
     const wsAllow = await upgrade(upstream.gh.url, '/ws', [['Cookie', cookie], ['X-Request-Id', 'u-ws']])
     const wsFailed = await upgrade(upstream.gh.url, '/ws', [['Authorization', `Bearer ${token}`]])
     expect([allow.status, anonymous.status, failed.status]).toEqual([200, 401, 502])
+    expect(failed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(wsAllow).toMatch(/^HTTP\/1\.1 101/)
     expect(wsFailed).toMatch(/^HTTP\/1\.1 500/)
     const latency = { latencyMs: expect.any(Number) }
     expect(upstream.access()).toEqual([
       expect.objectContaining({ endpoint: 'upstream', result: 'allow', method: 'cookie', rule: 'default', provider: 'corp', requestId: 'u-allow', email: 'carol@example.com', ...latency }),
       expect.objectContaining({ endpoint: 'upstream', result: 'unauthenticated', method: 'none', rule: 'default', requestId: 'u-anon', ...latency }),
-      expect.objectContaining({ endpoint: 'upstream', result: 'error', method: 'none', requestId: 'u-failed', ...latency }),
+      expect.objectContaining({ endpoint: 'upstream', result: 'error', method: 'none', requestId: failed.headers['x-request-id'], ...latency }),
       expect.objectContaining({ endpoint: 'upstream', result: 'allow', method: 'cookie', rule: 'default', provider: 'corp', requestId: 'u-ws', email: 'carol@example.com', ...latency }),
       expect.objectContaining({ endpoint: 'upstream', result: 'error', method: 'none', requestId: headerOf(wsFailed, 'X-Request-Id'), ...latency }),
     ])
