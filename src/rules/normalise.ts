@@ -93,6 +93,7 @@ export interface PathReadings {
 const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
 /** `\\` as an ordinary character (nginx, Unix file paths): `/public\\x/../internal` is `/internal` there. */
 const settleLiteral = (path: string) => resolveDots(fold(path), false)
+const SLASH_DOTS = /\/\.\.?(?:\/|$)/
 
 function decodeOnce(path: string): string | undefined {
   try {
@@ -179,7 +180,8 @@ export function pathReadings(raw: string): PathReadings {
     out.add(settled)
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
-    if (x.includes('\\')) {
+    // Only a `/`-delimited dot-segment can make that reading differ from `settled` in what it reaches.
+    if (x.includes('\\') && SLASH_DOTS.test(x)) {
       const literal = settleLiteral(x)
       out.add(literal)
       if (literal !== x) queue.push([literal, decodes])
