@@ -93,7 +93,8 @@ export interface PathReadings {
 const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
 /** `\\` as an ordinary character (nginx, Unix file paths): `/public\\x/../internal` is `/internal` there. */
 const settleLiteral = (path: string) => resolveDots(fold(path), false)
-const SLASH_DOTS = /\/\.\.?(?:\/|$)/
+/** A `.`/`..` piece next to `/` or `\\`: only then can reading `\\` as a character reach another path. */
+const DOT_PIECE = /[/\\]\.\.?(?:[/\\]|$)/
 
 function decodeOnce(path: string): string | undefined {
   try {
@@ -180,8 +181,7 @@ export function pathReadings(raw: string): PathReadings {
     out.add(settled)
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
-    // Only a `/`-delimited dot-segment can make that reading differ from `settled` in what it reaches.
-    if (x.includes('\\') && SLASH_DOTS.test(x)) {
+    if (x.includes('\\') && DOT_PIECE.test(x)) {
       const literal = settleLiteral(x)
       out.add(literal)
       if (literal !== x) queue.push([literal, decodes])

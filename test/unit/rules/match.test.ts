@@ -53,6 +53,9 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     '/internal%2fx/..//',
     '/internal%3F%public',
     '/internal%3F%public/./%2C%255c.%2einternal',
+    // `..\\` is no dot-segment where `\\` is an ordinary character (found by the property below and the e2e suite)
+    '//internal%2f.%2e\\%zz',
+    '/internal%2F..%5C%00...,admin%20~',
   ])('%s is denied', (path) => {
     expect(verdict(path).action.kind).toBe('deny')
     expect(verdict(path).rule.label).toBe('internal')
