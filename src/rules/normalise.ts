@@ -93,8 +93,6 @@ export interface PathReadings {
 const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
 /** `\\` as an ordinary character (nginx, Unix file paths): `/public\\x/../internal` is `/internal` there. */
 const settleLiteral = (path: string) => resolveDots(fold(path), false)
-/** A `.`/`..` piece next to `/` or `\\`: only then can reading `\\` as a character reach another path. */
-const DOT_PIECE = /[/\\]\.\.?(?:[/\\]|$)/
 
 function decodeOnce(path: string): string | undefined {
   try {
@@ -181,7 +179,8 @@ export function pathReadings(raw: string): PathReadings {
     out.add(settled)
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
-    if (x.includes('\\') && DOT_PIECE.test(x)) {
+    // Also without dot-segments: `/public\\x` is not under `/public` where `\\` is a character.
+    if (x.includes('\\')) {
       const literal = settleLiteral(x)
       out.add(literal)
       if (literal !== x) queue.push([literal, decodes])

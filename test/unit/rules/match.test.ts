@@ -68,6 +68,13 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     expect(v.rule.label).toBe('too-many-readings')
   })
 
+  it.each(['/public\\x', '/public\\%255c%255c%252eaDminaDmin%2e%2e'])('%s is not public: `public\\x` is another segment where `\\` is a character', (path) => {
+    const strict = ruleSet([{ name: 'public', paths: ['/public'], allow: 'public' }])
+    const v = strict.match({ url: new URL('https://app.example.com' + path), rawPath: path, method: 'GET' })
+    expect(v.action.kind).toBe('authenticated')
+    expect(strict.match({ url: new URL('https://app.example.com/public/x'), rawPath: '/public/x', method: 'GET' }).action.kind).toBe('public')
+  })
+
   it.each(['/public', '/public/a', '/public;x=1', '/public/a%20b', '/elsewhere', '/public/caf%C3%A9'])('%s stays public', (path) => {
     expect(verdict(path).action.kind).toBe('public')
   })
