@@ -7,8 +7,9 @@
  * `;` path parameters dropped (Tomcat, Spring, Jetty: `/public/..;/internal` is `/internal`), one
  * more percent-decode (apps that decode twice: `%252e%252e` is `..`), the path cut at a decoded
  * `?`, `#`, space, tab, NUL, CR or LF (apps that re-parse or trim it) or with tabs and newlines
- * deleted (WHATWG URL parsing), and `//x/rest` as `/rest`
- * (scheme-relative parsing). The rules judge every reading and keep the strictest (match.ts).
+ * deleted (WHATWG URL parsing), `\\` as an ordinary character rather than a separator (nginx:
+ * `/public\\x/%2e%2e/internal` is `/internal`), and `//x/rest` as `/rest` (scheme-relative parsing).
+ * The rules judge every reading and keep the strictest (match.ts).
  */
 
 export interface NormalisedPath {
@@ -90,6 +91,8 @@ export interface PathReadings {
 }
 
 const settle = (path: string) => resolveDots(fold(path.replace(/\\/g, '/')), false)
+/** `\\` as an ordinary character (nginx, Unix file paths): `/public\\x/../internal` is `/internal` there. */
+const settleLiteral = (path: string) => resolveDots(fold(path), false)
 
 function decodeOnce(path: string): string | undefined {
   try {
@@ -97,6 +100,23 @@ function decodeOnce(path: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+const ESCAPE_RUN = /(?:%[0-9a-f]{2})+/gi
+const ASCII_ESCAPE = /%[0-7][0-9a-f]/gi
+/**
+ * A path `decodeURIComponent` refuses (`%zz`, a stray `%`, bytes that are not UTF-8), decoded as
+ * lenient backends do (nginx, Go): every valid escape run, and the ASCII escapes of an invalid
+ * one; the rest stays. `/internal%3F%x` is `/internal?%x` there.
+ */
+function decodeLenient(path: string): string {
+  return path.replace(ESCAPE_RUN, (run) => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run.replace(ASCII_ESCAPE, (e) => String.fromCharCode(parseInt(e.slice(1), 16)))
+    }
+  })
 }
 
 /** `//host/rest` read as a scheme-relative URL (`new URL(req.url, base)` in many Node apps): `/rest`. */
@@ -126,9 +146,10 @@ const MAX_CHARS = 32 * 1024
 
 /**
  * The paths a backend may serve for `raw` (see the module comment): every string reachable from
- * the raw path by up to two percent-decodes, dropping `;` parameters, cutting at a decoded `?`,
- * `#`, whitespace or control character, deleting tabs/newlines and resolving dot-segments, in any
- * order; each is then read with dot-segments resolved. One entry for ordinary paths (OTHER_READINGS).
+ * the raw path by up to two percent-decodes (strict, or lenient where strict fails), dropping `;` parameters, cutting at a decoded `?`,
+ * `#`, whitespace or control character, deleting tabs/newlines and resolving dot-segments (with `\\`
+ * as a separator or as an ordinary character), in any order; each is then read with dot-segments
+ * resolved. One entry for ordinary paths (OTHER_READINGS).
  */
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
@@ -158,6 +179,12 @@ export function pathReadings(raw: string): PathReadings {
     out.add(settled)
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
+    // Also without dot-segments: `/public\\x` is not under `/public` where `\\` is a character.
+    if (x.includes('\\')) {
+      const literal = settleLiteral(x)
+      out.add(literal)
+      if (literal !== x) queue.push([literal, decodes])
+    }
     // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted);
     // otherwise it only percent-encodes, which changes no reading.
     if (WHATWG_CHANGES.test(x)) {
@@ -171,10 +198,13 @@ export function pathReadings(raw: string): PathReadings {
     const i = x.search(CUT)
     if (i > 0) queue.push([x.slice(0, i), decodes])
     if (decodes < 2 && x.includes('%')) {
-      const d = decodeOnce(x)
+      let d = decodeOnce(x)
       // Undecodable once: backends disagree. Undecodable a second time: no app decodes it twice.
-      if (d === undefined) ambiguous ||= decodes === 0
-      else {
+      if (d === undefined) {
+        ambiguous ||= decodes === 0
+        d = decodeLenient(x)
+      }
+      if (d !== x) {
         if (CONTROL.test(d)) ambiguous = true
         queue.push([d, decodes + 1])
       }

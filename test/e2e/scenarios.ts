@@ -157,7 +157,16 @@ export function proxyScenarios(kind: ProxyKind): void {
     it('4. sign-out clears the session and the next request goes to the login page again', async () => {
       const { ctx, page } = await loggedIn('alice', '/before-sign-out')
       const home = `${s().appOrigin}/`
-      await page.goto(`${s().appOrigin}/oauth2/sign_out?rd=${encodeURIComponent(home)}`)
+      // A sign-out link on the app's own page: same-origin (Fetch Metadata over https, the Referer over plain
+      // http, where Chromium sends no Fetch Metadata), so Gatehouse signs out at once, no confirmation page.
+      await page.evaluate((href) => {
+        const a = document.createElement('a')
+        a.href = href
+        a.id = 'e2e-sign-out'
+        a.textContent = 'Sign out'
+        document.body.append(a)
+      }, `${s().appOrigin}/oauth2/sign_out?rd=${encodeURIComponent(home)}`)
+      await page.click('#e2e-sign-out')
       // back at the app, which is protected again: the login form of the realm
       await page.waitForSelector('#username')
       expect(new URL(page.url()).origin).toBe(s().realmOrigin)
@@ -173,6 +182,23 @@ export function proxyScenarios(kind: ProxyKind): void {
       // and logging in again works
       await logIn(page, 'alice', home)
       expect(await text(page, '#email')).toBe('alice@example.com')
+    })
+
+    it('4b. a sign-out URL opened without a same-origin signal asks first; its button signs out', async () => {
+      const { ctx, page } = await loggedIn('alice', '/before-typed-sign-out')
+      const home = `${s().appOrigin}/`
+      await page.goto(`${s().appOrigin}/oauth2/sign_out?rd=${encodeURIComponent(home)}`)
+      // Typed in the address bar: `Sec-Fetch-Site: none` over https signs out at once. Over plain http Chromium
+      // sends no Fetch Metadata and no Referer, which Gatehouse cannot tell from a cross-site <img>: it asks.
+      if (new URL(s().appOrigin).protocol === 'http:') {
+        await page.waitForSelector('#sign-out')
+        const before = (await ctx.cookies()).find((c) => c.name === COOKIE_NAME && c.value !== '')
+        expect(before).toBeDefined()
+        await page.click('#sign-out')
+      }
+      await page.waitForSelector('#username')
+      expect(new URL(page.url()).origin).toBe(s().realmOrigin)
+      expect((await ctx.cookies()).find((c) => c.name === COOKIE_NAME && c.value !== '')).toBeUndefined()
     })
 
     it('5. a public rule path loads without login (rules: [{ paths: ["/public"], allow: public }])', async () => {

@@ -47,6 +47,15 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     '/public%2f..%2finternal',
     '/public;/../internal',
     '/public,/../internal',
+    '/public\\x/%2e%2e/internal',
+    '/public\\x/../internal',
+    '/public/%255cx/..%255c..%255cinternal',
+    '/internal%2fx/..//',
+    '/internal%3F%public',
+    '/internal%3F%public/./%2C%255c.%2einternal',
+    // `..\\` is no dot-segment where `\\` is an ordinary character (found by the property below and the e2e suite)
+    '//internal%2f.%2e\\%zz',
+    '/internal%2F..%5C%00...,admin%20~',
   ])('%s is denied', (path) => {
     expect(verdict(path).action.kind).toBe('deny')
     expect(verdict(path).rule.label).toBe('internal')
@@ -59,8 +68,30 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     expect(v.rule.label).toBe('too-many-readings')
   })
 
+  it.each(['/public\\x', '/public\\%255c%255c%252eaDminaDmin%2e%2e'])('%s is not public: `public\\x` is another segment where `\\` is a character', (path) => {
+    const strict = ruleSet([{ name: 'public', paths: ['/public'], allow: 'public' }])
+    const v = strict.match({ url: new URL('https://app.example.com' + path), rawPath: path, method: 'GET' })
+    expect(v.action.kind).toBe('authenticated')
+    expect(strict.match({ url: new URL('https://app.example.com/public/x'), rawPath: '/public/x', method: 'GET' }).action.kind).toBe('public')
+  })
+
   it.each(['/public', '/public/a', '/public;x=1', '/public/a%20b', '/elsewhere', '/public/caf%C3%A9'])('%s stays public', (path) => {
     expect(verdict(path).action.kind).toBe('public')
+  })
+
+  it.each(['/admin%5cx/%2e%2e/y', '/admin%2fx/../public..%2e', '/public%5c..%5cadmin'])('%s needs the admin group', (path) => {
+    const v = verdict(path)
+    expect(v.action.kind).toBe('require')
+    expect(v.rule.label).toBe('admin')
+  })
+
+  it('//public is not public: a scheme-relative reading makes `public` the host and the path `/`', () => {
+    const v = RULES.match({ url: new URL('https://app.example.com//public'), rawPath: '//public', method: 'GET' })
+    expect(v.action.kind).toBe('public') // `/` is public under this rule set's default
+    const strict = ruleSet([{ name: 'public', paths: ['/public'], allow: 'public' }])
+    const s = strict.match({ url: new URL('https://app.example.com//public'), rawPath: '//public', method: 'GET' })
+    expect(s.action.kind).toBe('authenticated')
+    expect(s.rule.label).toBe('default')
   })
 
   it('two require rules hit by different readings both apply (AND)', () => {

@@ -65,6 +65,20 @@ describe('pathReadings', () => {
     ['/internal%00', ['/internal\u0000', '/internal'], true],
     ['/internal%0a', ['/internal\n', '/internal'], true],
     ['/internal%09x', ['/internal\tx', '/internal'], true],
+    // nginx keeps `\\` as an ordinary character: `..` removes the whole `public\\x` segment
+    ['/public\\x/%2e%2e/internal', ['/public/internal', '/internal'], false],
+    ['/public\\x/../internal', ['/public/internal', '/internal'], false],
+    // decoded before dot-segments are resolved (nginx, apps that decode first)
+    ['/internal%2fx/..//', ['/internal/'], true],
+    ['/admin%5cx/%2e%2e/y', ['/admin/y'], true],
+    // scheme-relative: `new URL('//public', base)` has host `public` and path `/`
+    ['//public', ['/public', '/'], false],
+    // two decodes, then `\\` as a separator (IIS)
+    ['/public/%255c..%255cinternal', ['/internal'], false],
+    ['/admin%2fx/../public..%2e', ['/admin/public...'], true],
+    // decoded leniently where decodeURIComponent gives up (nginx, Go): the `%3F` still ends the path
+    ['/internal%3F%public', ['/internal?%public', '/internal'], true],
+    ['/public/..%2f%zzinternal/../internal', ['/internal'], true],
   ])('%s reads as %j', (raw, paths, ambiguous) => {
     const r = pathReadings(raw)
     expect(r.paths).toEqual(expect.arrayContaining(paths))
