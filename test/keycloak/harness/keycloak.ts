@@ -186,6 +186,34 @@ export class KeycloakAdmin {
     return (await (await this.call('GET', path)).json()) as T
   }
 
+  async userId(realm: string, username: string): Promise<string> {
+    const [user] = await this.json<{ id: string }[]>(`/realms/${realm}/users?exact=true&username=${encodeURIComponent(username)}`)
+    if (!user) throw new Error(`no user ${username} in ${realm}`)
+    return user.id
+  }
+
+  /** Ends every Keycloak session of the user (the admin console's "Sign out" on the user's Sessions tab). */
+  async logoutUser(realm: string, userId: string): Promise<void> {
+    await this.call('POST', `/realms/${realm}/users/${userId}/logout`)
+  }
+
+  /** Merges `attributes` into a client's attributes; returns the previous values of the keys it set. */
+  async setClientAttributes(realm: string, clientId: string, attributes: Record<string, string>): Promise<Record<string, string>> {
+    const [client] = await this.json<{ id: string; attributes?: Record<string, string> }[]>(
+      `/realms/${realm}/clients?clientId=${encodeURIComponent(clientId)}`,
+    )
+    if (!client) throw new Error(`no client ${clientId} in ${realm}`)
+    const full = await this.json<{ attributes?: Record<string, string> }>(`/realms/${realm}/clients/${client.id}`)
+    const previous = Object.fromEntries(Object.keys(attributes).map((k) => [k, full.attributes?.[k] ?? '']))
+    await this.call('PUT', `/realms/${realm}/clients/${client.id}`, { ...full, attributes: { ...full.attributes, ...attributes } })
+    return previous
+  }
+
+  /** A refresh-token grant; throws with Keycloak's answer when refused. */
+  refreshGrant(realm: string, clientId: string, secret: string, refreshToken: string): Promise<TokenSet> {
+    return form(this.tokenEndpoint(realm), { grant_type: 'refresh_token', client_id: clientId, client_secret: secret, refresh_token: refreshToken })
+  }
+
   /** Adds an rsa-generated key provider that outranks every existing one: Keycloak signs with it from now on. */
   async rotateSigningKey(realm: string, name: string): Promise<string> {
     const keys = await this.json<{ active: Record<string, string>; keys: { kid: string; providerPriority: number; algorithm: string }[] }>(

@@ -23,6 +23,11 @@ export const REALM = 'gatehouse'
 export const OTHER_REALM = 'elsewhere'
 export const CLIENT_SECRET = 'gatehouse-ci-secret'
 export type Mode = 'upstream' | 'nginx'
+/**
+ * `session.refresh` of both Gatehouses: short, so the session scenarios (admin logout, rotation, Keycloak down)
+ * see a revalidation within seconds.
+ */
+export const SESSION_REFRESH_S = 5
 
 /** Paths guarded by one rule each: a group, a realm role, a client role (alice holds all three, bob none). */
 export const RULES = [
@@ -38,6 +43,8 @@ export interface Front {
   origin: string
   gatehouse: RunningGatehouse
   proxy?: RunningProxy
+  /** Gatehouse's own /metrics listener. */
+  metrics: string
 }
 
 export interface KeycloakStack {
@@ -66,7 +73,7 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
   }
 
   try {
-    const [kcPort, kcManagement, upPort, nginxPort, sparePort, ghNginxPort] = await freePorts(6)
+    const [kcPort, kcManagement, upPort, nginxPort, sparePort, ghNginxPort, upMetrics, ghNginxMetrics] = await freePorts(8)
     const origins: Record<Mode, string> = {
       upstream: `http://${APP_HOST}:${upPort}`,
       nginx: `https://${APP_HOST}:${nginxPort}`,
@@ -89,7 +96,7 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
     const app = await startEchoApp()
     stoppers.push({ name: 'echo app', stop: () => app.close() })
 
-    const gatehouseFor = async (mode: Mode, port: number) => {
+    const gatehouseFor = async (mode: Mode, port: number, metricsPort: number) => {
       const dir = join(workDir, mode)
       mkdirSync(dir)
       const gh = await startGatehouse({
@@ -103,7 +110,9 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
         repoRoot: REPO_ROOT,
         rules: RULES,
         overrides: {
-          headers: { roles: true },
+          headers: { roles: true, passAccessToken: true },
+          session: { refresh: `${SESSION_REFRESH_S}s` },
+          metrics: { listen: `127.0.0.1:${metricsPort}` },
           ...(mode === 'upstream' ? { upstream: `http://127.0.0.1:${app.port}` } : {}),
         },
       })
@@ -112,8 +121,8 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
       return gh
     }
 
-    const upstream = await gatehouseFor('upstream', upPort!)
-    const behindNginx = await gatehouseFor('nginx', ghNginxPort!)
+    const upstream = await gatehouseFor('upstream', upPort!, upMetrics!)
+    const behindNginx = await gatehouseFor('nginx', ghNginxPort!, ghNginxMetrics!)
     const proxy = await startProxy({
       kind: 'nginx',
       port: nginxPort!,
@@ -136,8 +145,8 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
       app,
       browser,
       fronts: {
-        upstream: { mode: 'upstream', origin: origins.upstream, gatehouse: upstream },
-        nginx: { mode: 'nginx', origin: origins.nginx, gatehouse: behindNginx, proxy },
+        upstream: { mode: 'upstream', origin: origins.upstream, gatehouse: upstream, metrics: `http://127.0.0.1:${upMetrics}` },
+        nginx: { mode: 'nginx', origin: origins.nginx, gatehouse: behindNginx, proxy, metrics: `http://127.0.0.1:${ghNginxMetrics}` },
       },
       logDir,
       stop,
