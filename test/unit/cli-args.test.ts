@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { COMMANDS, parseCommandLine, UsageError } from '../../src/cli-args.js'
-import { seeded, seeds } from '../helpers/seeded.js'
+import fc from 'fast-check'
+import { assertProperty } from '../helpers/property.js'
 
 const refused = (argv: string[]): string | undefined => {
   try {
@@ -13,21 +14,27 @@ const refused = (argv: string[]): string | undefined => {
 }
 
 describe('command-line grammar', () => {
-  it.each(seeds(64, 'cli flags'))('any option a command does not define is refused, never ignored (seed %d)', (seed) => {
-    const random = seeded(seed)
-    const letters = 'abcdefghijklmnopqrstuvwxyz-'
-    for (let n = 0; n < 400; n++) {
-      const command = random.pick(Object.keys(COMMANDS))
-      const known = Object.keys(COMMANDS[command]!.options)
-      // Near misses of real names (a letter dropped, added or changed) and random words.
-      const base = random.pick(known)
-      const i = random.int(base.length)
-      const variants = [base.slice(0, i) + base.slice(i + 1), base.slice(0, i) + random.pick([...letters]) + base.slice(i), base.slice(0, i) + random.pick([...letters]) + base.slice(i + 1)]
-      const name = random.int(4) === 0 ? Array.from({ length: 1 + random.int(10) }, () => random.pick([...letters])).join('') : random.pick(variants)
-      if (known.includes(name) || name === '' || name.startsWith('-')) continue
-      const argv = [command, `--${name}`, 'value']
-      expect({ argv, message: refused(argv) }).toEqual({ argv, message: expect.stringContaining(`unknown option --${name}`) })
-    }
+  it('any option a command does not define is refused, never ignored (generated names)', () => {
+    const letter = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz-')
+    // Near misses of real names (a letter dropped, added or changed) and random words.
+    const nearMiss = fc
+      .tuple(fc.constantFrom(...Object.keys(COMMANDS)), fc.nat(), fc.nat(), fc.constantFrom(0, 1, 2), letter)
+      .map(([command, which, at, edit, l]) => {
+        const known = Object.keys(COMMANDS[command]!.options)
+        const base = known[which % known.length]!
+        const i = at % base.length
+        const name = [base.slice(0, i) + base.slice(i + 1), base.slice(0, i) + l + base.slice(i), base.slice(0, i) + l + base.slice(i + 1)][edit]!
+        return { command, name }
+      })
+    const word = fc.tuple(fc.constantFrom(...Object.keys(COMMANDS)), fc.array(letter, { minLength: 1, maxLength: 10 })).map(([command, ls]) => ({ command, name: ls.join('') }))
+    assertProperty(
+      fc.property(fc.oneof({ arbitrary: nearMiss, weight: 3 }, { arbitrary: word, weight: 1 }), ({ command, name }) => {
+        fc.pre(!Object.keys(COMMANDS[command]!.options).includes(name) && name !== '' && !name.startsWith('-'))
+        const argv = [command, `--${name}`, 'value']
+        expect({ argv, message: refused(argv) }).toEqual({ argv, message: expect.stringContaining(`unknown option --${name}`) })
+      }),
+      400,
+    )
   })
 
   it.each(Object.entries(COMMANDS).flatMap(([c, def]) => Object.entries(def.options).filter(([, o]) => o.type === 'string').map(([k]) => [c, k])))(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { buildConfig } from '../../../src/config/load.js'
 import { ConfigError } from '../../../src/errors.js'
-import { seeded, seeds } from '../../helpers/seeded.js'
+import fc from 'fast-check'
+import { assertAsyncProperty } from '../../helpers/property.js'
 
 const SECRET = Buffer.alloc(32, 7).toString('base64')
 const valid = (): Record<string, any> => ({
@@ -33,32 +34,33 @@ const WRONG: unknown[] = [undefined, null, 42, -1, 1.5, true, '', 'sso.example.c
 const RAW_WORDING = /Invalid input|expected \w+, received|Too (small|big)|Invalid option|Invalid URL|Invalid email|Unrecognized key|Invalid string/
 
 describe('config problems are in our own words, each with a key path', () => {
-  it.each(seeds(20261201, 'config mutations'))('one broken value at a time (seed %d)', async (seed) => {
-    const random = seeded(seed)
-    for (let n = 0; n < 150; n++) {
-      const config = valid()
-      const candidates = paths(config).filter((p) => p.length > 0)
-      const path = random.pick(candidates)
-      const wrong = random.pick(WRONG)
-      let parent: any = config
-      for (const key of path.slice(0, -1)) parent = parent[key]
-      if (wrong === undefined) delete parent[path.at(-1)!]
-      else parent[path.at(-1)!] = wrong
-      const label = `${path.join('.')} = ${JSON.stringify(wrong)} (seed ${seed}, case ${n})`
-      let problems: string[] = []
-      try {
-        await buildConfig(config, { env: {} })
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw new Error(`${label}: threw ${(err as Error).stack}`)
-        problems = err.problems
-      }
-      for (const problem of problems) {
-        expect({ label, problem, raw: RAW_WORDING.test(problem) }).toEqual({ label, problem, raw: false })
-        // `key.path: message` (the root only for the root itself)
-        expect({ label, problem, keyed: /^[A-Za-z(][\w.[\]()-]*(, [\w.[\]-]+)*: \S/.test(problem) }).toEqual({ label, problem, keyed: true })
-      }
-      expect({ label, distinct: new Set(problems).size }).toEqual({ label, distinct: problems.length })
-    }
+  it('one broken value at a time (generated mutations)', async () => {
+    const candidates = paths(valid()).filter((p) => p.length > 0)
+    const mutation = fc.tuple(fc.constantFrom(...candidates), fc.constantFrom(...WRONG))
+    await assertAsyncProperty(
+      fc.asyncProperty(mutation, async ([path, wrong]) => {
+        const config = valid()
+        let parent: any = config
+        for (const key of path.slice(0, -1)) parent = parent[key]
+        if (wrong === undefined) delete parent[path.at(-1)!]
+        else parent[path.at(-1)!] = wrong
+        const label = `${path.join('.')} = ${JSON.stringify(wrong)}`
+        let problems: string[] = []
+        try {
+          await buildConfig(config, { env: {} })
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw new Error(`${label}: threw ${(err as Error).stack}`)
+          problems = err.problems
+        }
+        for (const problem of problems) {
+          expect({ label, problem, raw: RAW_WORDING.test(problem) }).toEqual({ label, problem, raw: false })
+          // `key.path: message` (the root only for the root itself)
+          expect({ label, problem, keyed: /^[A-Za-z(][\w.[\]()-]*(, [\w.[\]-]+)*: \S/.test(problem) }).toEqual({ label, problem, keyed: true })
+        }
+        expect({ label, distinct: new Set(problems).size }).toEqual({ label, distinct: problems.length })
+      }),
+      150,
+    )
   })
 
   it.each([
