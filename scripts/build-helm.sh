@@ -19,14 +19,9 @@ BIN="$OUT_DIR/helm"
 log() { printf '[build-helm] %s\n' "$*" >&2; }
 die() { printf '[build-helm] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ -x "$BIN" ]] && "$BIN" version --short >/dev/null 2>&1; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
 # shellcheck source=lib/go-module.sh
 source "$(dirname "$0")/lib/go-module.sh"
+reuse_cached "$BIN" version
 find_go
 
 case "$HELM_VERSION" in
@@ -50,9 +45,4 @@ log "building (this takes several minutes on 2 cores)"
     -o "$WORK/helm.bin" ./cmd/helm
 ) || die "go build of helm $HELM_VERSION failed"
 
-"$WORK/helm.bin" version --short >/dev/null || die "built binary does not run"
-mv -f "$WORK/helm.bin" "$BIN"
-end=$(date +%s)
-log "built $BIN in $((end - start)) s"
-"$BIN" version --short >&2
-echo "$BIN"
+install_built "$WORK/helm.bin" "$BIN" version "$start"

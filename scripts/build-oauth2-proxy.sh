@@ -23,14 +23,9 @@ BIN="$OUT_DIR/oauth2-proxy"
 log() { printf '[build-oauth2-proxy] %s\n' "$*" >&2; }
 die() { printf '[build-oauth2-proxy] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
 # shellcheck source=lib/go-module.sh
 source "$(dirname "$0")/lib/go-module.sh"
+reuse_cached "$BIN" --version
 find_go
 
 case "$OAUTH2_PROXY_VERSION" in
@@ -65,9 +60,4 @@ if ! (cd "$WORK/src" && CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath -ld
     || die "go build of oauth2-proxy $OAUTH2_PROXY_VERSION failed both ways (see above)"
 fi
 
-"$WORK/oauth2-proxy.bin" --version >/dev/null 2>&1 || die "built binary does not run"
-mv -f "$WORK/oauth2-proxy.bin" "$BIN"
-end=$(date +%s)
-log "built $BIN in $((end - start)) s"
-"$BIN" --version >&2 || true
-echo "$BIN"
+install_built "$WORK/oauth2-proxy.bin" "$BIN" --version "$start"

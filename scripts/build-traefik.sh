@@ -24,14 +24,9 @@ BIN="$OUT_DIR/traefik"
 log() { printf '[build-traefik] %s\n' "$*" >&2; }
 die() { printf '[build-traefik] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ -x "$BIN" ]] && "$BIN" version >/dev/null 2>&1; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
 # shellcheck source=lib/go-module.sh
 source "$(dirname "$0")/lib/go-module.sh"
+reuse_cached "$BIN" version
 find_go
 
 case "$TRAEFIK_VERSION" in
@@ -61,9 +56,4 @@ log "building (this takes several minutes on 2 cores)"
     -o "$WORK/traefik.bin" ./cmd/traefik
 ) || die "go build of traefik $TRAEFIK_VERSION failed"
 
-"$WORK/traefik.bin" version >/dev/null || die "built binary does not run"
-mv -f "$WORK/traefik.bin" "$BIN"
-end=$(date +%s)
-log "built $BIN in $((end - start)) s"
-"$BIN" version >&2
-echo "$BIN"
+install_built "$WORK/traefik.bin" "$BIN" version "$start"
