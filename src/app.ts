@@ -1,7 +1,7 @@
 /**
  * Builds the Koa application: middleware order and routes only. The verify endpoints are matched
- * first, by exact path, ahead of the router: they are the hot path. Cached-credential allows
- * never reach Koa: server.ts wraps Koa's handler in `fastPath` (routes/verify.ts).
+ * first, by exact path, ahead of the router: they are the hot path. Verify answers (allow and deny)
+ * rarely reach Koa: server.ts wraps Koa's handler in `fastPath` (routes/verify.ts).
  */
 import Koa from 'koa'
 import Router from '@koa/router'

@@ -104,10 +104,24 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
   }
 }
 
+/** Per runtime, the sign-in URL without `rd` (it never has a query: the path replaces the public URL's). */
+const signInBases = new WeakMap<Runtime, string>()
+
+/** `URLSearchParams`' encoding of a value (application/x-www-form-urlencoded), without building a URL. */
+export function formEncode(s: string): string {
+  try {
+    return encodeURIComponent(s).replace(/[!'()~]|%20/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+  } catch {
+    return new URLSearchParams({ v: s }).toString().slice(2) // a lone surrogate, which encodeURIComponent refuses
+  }
+}
+
 /** Where to send a browser that needs to log in: straight to the only provider, else the picker. */
 export function signInUrl(rt: Runtime, rd: string | undefined): string {
-  const single = rt.providers.size === 1
-  const url = new URL(single ? '/oauth2/start' : '/oauth2/sign_in', rt.config.server.publicUrl)
-  if (rd) url.searchParams.set('rd', rd)
-  return url.href
+  let base = signInBases.get(rt)
+  if (base === undefined) {
+    base = new URL(rt.providers.size === 1 ? '/oauth2/start' : '/oauth2/sign_in', rt.config.server.publicUrl).href
+    signInBases.set(rt, base)
+  }
+  return rd ? `${base}?rd=${formEncode(rd)}` : base
 }

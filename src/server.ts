@@ -72,7 +72,7 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
     serveMetrics: config.metricsOnMainListener,
     readinessChecks: shared.redis ? [shared.redis.ping] : [],
   })
-  // The request pipeline: the verify fast path answers cached allows, everything else is Koa's.
+  // The request pipeline: the verify fast path answers verify requests, everything else is Koa's.
   const handler = fastPath(getRuntime, shared.metrics, app.koa.callback())
   const warmUp = (rt: Runtime) => {
     for (const p of rt.providers.values()) {

@@ -1,15 +1,14 @@
 /**
  * The deny answers shared by the verify endpoints and upstream mode (forward-auth-protocols.md
  * §6.5): 403 for "signed in but not allowed", a login redirect for browser navigations where the
- * caller relays it to the browser, 401 for everything else.
+ * caller relays it to the browser, 401 for everything else. Written through a `Reply`, so the
+ * verify fast path (a raw ServerResponse) and Koa (a context) send the very same answer.
  */
 import type { Context } from 'koa'
 import type { Deny } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import { signInUrl, type Runtime } from '../runtime.js'
-import { sendMessage } from './respond.js'
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+import { KOA_REPLY, message, writeMessage, type Reply } from './respond.js'
 
 export interface DenyShape {
   /** Send browser navigations 302/303 to sign in (forward-auth, upstream). */
@@ -26,27 +25,34 @@ export interface DenyShape {
 /** `X-Gatehouse-Rule` (server.debugRuleHeader, for tests): the rule that decided. */
 export const DEBUG_RULE_HEADER = 'X-Gatehouse-Rule'
 
-export function answerDeny(ctx: Context, rt: Runtime, outcome: Deny, shape: DenyShape): void {
-  ctx.set('Cache-Control', 'no-store')
-  if (rt.config.server.debugRuleHeader && outcome.rule) ctx.set(DEBUG_RULE_HEADER, outcome.rule)
+const REFUSED = message('REQUEST_REFUSED', 'Request refused', 'This request cannot be checked safely and was refused.')
+const FORBIDDEN = message('FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
+const UNAUTHENTICATED = message('UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export function writeDeny<T>(reply: Reply<T>, to: T, rt: Runtime, outcome: Deny, shape: DenyShape): void {
+  reply.set(to, 'Cache-Control', 'no-store')
+  if (rt.config.server.debugRuleHeader && outcome.rule) reply.set(to, DEBUG_RULE_HEADER, outcome.rule)
   if (outcome.result === 'refused') {
     // No login redirect: signing in would not make the request any less ambiguous.
-    sendMessage(ctx, shape.refusedStatus, 'REQUEST_REFUSED', 'Request refused', 'This request cannot be checked safely and was refused.')
+    writeMessage(reply, to, shape.refusedStatus, REFUSED)
     return
   }
   if (outcome.result === 'forbidden') {
-    sendMessage(ctx, 403, 'FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
+    writeMessage(reply, to, 403, FORBIDDEN)
     return
   }
   const url = outcome.original.url
   const login = signInUrl(rt, url ? rt.validateRedirect(url.href) : undefined)
-  if (outcome.invalidToken) ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
-  if (shape.redirectBrowsers && !outcome.invalidToken && isBrowserNavigation(ctx.req.headers)) {
-    ctx.status = SAFE_METHODS.has(outcome.original.method) ? 302 : 303
-    ctx.set('Location', login)
-    ctx.body = ''
+  if (outcome.invalidToken) reply.set(to, 'WWW-Authenticate', 'Bearer error="invalid_token"')
+  if (shape.redirectBrowsers && !outcome.invalidToken && isBrowserNavigation(reply.requestHeaders(to))) {
+    reply.set(to, 'Location', login)
+    reply.send(to, SAFE_METHODS.has(outcome.original.method) ? 302 : 303, 'text', '')
     return
   }
-  if (shape.locationOn401) ctx.set('Location', login)
-  sendMessage(ctx, 401, 'UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
+  if (shape.locationOn401) reply.set(to, 'Location', login)
+  writeMessage(reply, to, 401, UNAUTHENTICATED)
 }
+
+export const answerDeny = (ctx: Context, rt: Runtime, outcome: Deny, shape: DenyShape): void => writeDeny(KOA_REPLY, ctx, rt, outcome, shape)

@@ -1,20 +1,84 @@
+/**
+ * Message answers (a small HTML page or a JSON object, by what the client accepts), written through a
+ * `Reply`: Koa routes write to their context, the verify fast path to the raw ServerResponse. One
+ * implementation for both, so the two paths cannot drift (test/integration/fast-path-parity.test.ts).
+ */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
 import { messagePage } from './pages.js'
 
-/** Whether the client would rather read JSON than HTML (API clients, fetch, XHR). */
-export function wantsJson(ctx: Context): boolean {
-  const accept = ctx.get('accept')
-  if (ctx.get('x-requested-with').toLowerCase() === 'xmlhttprequest') return true
-  return !accept.includes('text/html')
+export type BodyType = 'html' | 'json' | 'text'
+
+/** Where an answer goes; stateless, so the fast path allocates nothing to use it. */
+export interface Reply<T> {
+  requestHeaders(to: T): IncomingHttpHeaders
+  set(to: T, name: string, value: string): void
+  /** Status, Content-Type, Content-Length and the body, ending the answer. */
+  send(to: T, status: number, type: BodyType, body: string): void
 }
 
-/** Answers with a small HTML page or a JSON object, by what the client accepts. */
-export function sendMessage(ctx: Context, status: number, code: string, title: string, message: string, requestId?: string): void {
-  ctx.status = status
-  if (wantsJson(ctx)) {
-    ctx.body = requestId ? { error: code, message, requestId } : { error: code, message }
-  } else {
-    ctx.type = 'html'
-    ctx.body = messagePage(title, message, requestId)
-  }
+/** What Koa sends for `ctx.type = 'html' | 'json' | 'text'`. */
+const CONTENT_TYPES: Record<BodyType, string> = {
+  html: 'text/html; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+}
+
+export const KOA_REPLY: Reply<Context> = {
+  requestHeaders: (ctx) => ctx.req.headers,
+  set: (ctx, name, value) => ctx.set(name, value),
+  send(ctx, status, type, body) {
+    ctx.status = status
+    ctx.type = type
+    ctx.body = body
+  },
+}
+
+export const RAW_REPLY: Reply<ServerResponse> = {
+  requestHeaders: (res) => res.req.headers,
+  set: (res, name, value) => void res.setHeader(name, value),
+  send(res, status, type, body) {
+    res.statusCode = status
+    res.setHeader('Content-Type', CONTENT_TYPES[type])
+    res.setHeader('Content-Length', Buffer.byteLength(body))
+    res.end(body)
+  },
+}
+
+/** Whether the client would rather read JSON than HTML (API clients, fetch, XHR). */
+export function wantsJson(headers: IncomingHttpHeaders): boolean {
+  const xrw = headers['x-requested-with'] as string | undefined
+  if (xrw !== undefined && xrw.toLowerCase() === 'xmlhttprequest') return true
+  const accept = headers.accept
+  return accept === undefined || !accept.includes('text/html')
+}
+
+/** A message with its two bodies rendered once; answers with a request id render theirs per request. */
+export interface Message {
+  code: string
+  title: string
+  text: string
+  json: string
+  html: string
+}
+
+export const message = (code: string, title: string, text: string): Message => ({
+  code,
+  title,
+  text,
+  json: JSON.stringify({ error: code, message: text }),
+  html: messagePage(title, text),
+})
+
+export function writeMessage<T>(reply: Reply<T>, to: T, status: number, m: Message, requestId?: string): void {
+  const json = wantsJson(reply.requestHeaders(to))
+  let body: string
+  if (!requestId) body = json ? m.json : m.html
+  else body = json ? JSON.stringify({ error: m.code, message: m.text, requestId }) : messagePage(m.title, m.text, requestId)
+  reply.send(to, status, json ? 'json' : 'html', body)
+}
+
+/** Answers a Koa route with a small HTML page or a JSON object, by what the client accepts. */
+export function sendMessage(ctx: Context, status: number, code: string, title: string, text: string, requestId?: string): void {
+  writeMessage(KOA_REPLY, ctx, status, message(code, title, text), requestId)
 }

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
 import type { Logger } from 'pino'
-import { accessRequest, decide, type AccessRequest, type Outcome } from '../access/decide.js'
+import { accessRequest, decide, type AccessRequest, type Deny, type Outcome } from '../access/decide.js'
 import { countDecision, countFailure } from '../access-log.js'
-import type { DecisionEndpoint, Metrics } from '../metrics.js'
+import type { Metrics } from '../metrics.js'
 import type { Runtime } from '../runtime.js'
-import { answerDeny, DEBUG_RULE_HEADER } from '../http/deny.js'
-import { sendMessage } from '../http/respond.js'
+import { answerDeny, DEBUG_RULE_HEADER, writeDeny, type DenyShape } from '../http/deny.js'
+import { KOA_REPLY, message, RAW_REPLY, writeMessage } from '../http/respond.js'
 
 export type VerifyEndpoint = 'auth' | 'forward_auth'
 
@@ -21,20 +21,23 @@ export type VerifyEndpoint = 'auth' | 'forward_auth'
 const verifyRequest = (req: IncomingMessage, endpoint: VerifyEndpoint, querystring: string): AccessRequest =>
   accessRequest(req, endpoint === 'auth' ? 'nginx' : 'forward-auth', querystring)
 
-function applyOutcome(ctx: Context, rt: Runtime, endpoint: DecisionEndpoint, outcome: Outcome): void {
+function applyOutcome(ctx: Context, rt: Runtime, endpoint: VerifyEndpoint, outcome: Outcome): void {
   if (outcome.result === 'allow') {
     ctx.status = endpoint === 'auth' ? 202 : 200
     for (const [name, value] of outcome.headers) ctx.set(name, value)
     if (rt.config.server.debugRuleHeader && outcome.rule) ctx.set(DEBUG_RULE_HEADER, outcome.rule)
     return
   }
-  // nginx turns any 3xx from auth_request into a 500, so /oauth2/auth only ever says 401 or 403.
-  answerDeny(ctx, rt, outcome, {
-    redirectBrowsers: endpoint === 'forward_auth',
-    locationOn401: endpoint === 'auth',
-    refusedStatus: endpoint === 'auth' ? 403 : 400,
-  })
+  answerDeny(ctx, rt, outcome, DENY_SHAPES[endpoint])
 }
+
+/** nginx turns any 3xx from auth_request into a 500, so /oauth2/auth only ever says 401 or 403. */
+const DENY_SHAPES: Record<VerifyEndpoint, DenyShape> = {
+  auth: { redirectBrowsers: false, locationOn401: true, refusedStatus: 403 },
+  forward_auth: { redirectBrowsers: true, locationOn401: false, refusedStatus: 400 },
+}
+
+const DECISION_UNAVAILABLE = message('DECISION_UNAVAILABLE', 'Sign-in required', 'Your credentials could not be checked right now. Please try again.')
 
 /**
  * A decision that could not be reached (an IdP's keys unreachable) is a deny, never a 5xx: nginx
@@ -44,7 +47,7 @@ function failClosed(ctx: Context, logger: Logger, err: unknown, requestId: strin
   logger.warn({ requestId, code: (err as { code?: string }).code, err: { message: (err as Error).message } }, 'decision failed; denying')
   ctx.set('Cache-Control', 'no-store')
   ctx.set('X-Request-Id', requestId)
-  sendMessage(ctx, 401, 'DECISION_UNAVAILABLE', 'Sign-in required', 'Your credentials could not be checked right now. Please try again.', requestId)
+  writeMessage(KOA_REPLY, ctx, 401, DECISION_UNAVAILABLE, requestId)
 }
 
 /** A decision begun by `fastPath` and finished by the Koa route (decide runs once per request). */
@@ -55,25 +58,76 @@ const ALLOW_BODY = { auth: 'Accepted', forward_auth: 'OK' } as const
 export type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
 /**
+ * The allow's whole header block, flat for `writeHead` (Node's cheapest way to answer: no per-header
+ * bookkeeping). Built as Koa's `ctx.set` calls would leave it: a later header of the same name
+ * replaces the earlier one, in its place.
+ */
+function allowHead(headers: readonly [string, string][], endpoint: VerifyEndpoint, rule: string | undefined): string[] {
+  const flat: string[] = []
+  const at = new Map<string, number>()
+  const add = (name: string, value: string) => {
+    const i = at.get(name.toLowerCase())
+    if (i === undefined) {
+      at.set(name.toLowerCase(), flat.length)
+      flat.push(name, value)
+    } else {
+      flat[i] = name
+      flat[i + 1] = value
+    }
+  }
+  for (const [name, value] of headers) add(name, value)
+  if (rule !== undefined) add(DEBUG_RULE_HEADER, rule)
+  add('Content-Type', 'text/plain; charset=utf-8')
+  add('Content-Length', String(ALLOW_BODY[endpoint].length))
+  return flat
+}
+
+/**
+ * Per identity-header list of a cached session or token (the same array for all its requests), its
+ * allow heads. Lists built per request (passed-on tokens) and debug rule headers are not cached.
+ */
+const allowHeads = new WeakMap<readonly [string, string][], Partial<Record<VerifyEndpoint, string[]>>>()
+
+/**
  * Writes an allow exactly as Koa would (status, identity headers, the status message as a
  * text/plain body). False, with nothing sent, when a header value is unacceptable to Node: Koa
  * then answers, through its error handler, as it always did.
  */
 function writeAllow(res: ServerResponse, rt: Runtime, endpoint: VerifyEndpoint, outcome: Extract<Outcome, { result: 'allow' }>): boolean {
-  const headers = outcome.headers
+  const { headers: pass, server } = rt.config
+  const rule = server.debugRuleHeader && outcome.rule ? outcome.rule : undefined
+  let head: string[] | undefined
+  if (rule === undefined && !pass.passAccessToken && !pass.passAuthorization) {
+    let heads = allowHeads.get(outcome.headers)
+    if (heads === undefined) allowHeads.set(outcome.headers, (heads = {}))
+    head = heads[endpoint] ??= allowHead(outcome.headers, endpoint, undefined)
+  } else head = allowHead(outcome.headers, endpoint, rule)
   try {
-    for (const [name, value] of headers) res.setHeader(name, value)
-    if (rt.config.server.debugRuleHeader && outcome.rule) res.setHeader(DEBUG_RULE_HEADER, outcome.rule)
+    res.writeHead(endpoint === 'auth' ? 202 : 200, head)
   } catch {
-    for (const [name] of headers) res.removeHeader(name)
+    // nothing was sent; undo what writeHead set before it refused a header
+    for (let i = 0; i < head.length; i += 2) res.removeHeader(head[i]!)
+    res.statusCode = 200
+    res.statusMessage = undefined as unknown as string
     return false
   }
-  const body = ALLOW_BODY[endpoint]
-  res.statusCode = endpoint === 'auth' ? 202 : 200
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
-  res.setHeader('Content-Length', body.length)
-  res.end(body)
+  res.end(ALLOW_BODY[endpoint])
   return true
+}
+
+/**
+ * Writes a deny exactly as the Koa route does (the same `writeDeny`). False, with nothing sent, when
+ * a header value is unacceptable to Node: Koa then answers, through its error handler, as it always did.
+ */
+function writeDenyRaw(res: ServerResponse, rt: Runtime, endpoint: VerifyEndpoint, outcome: Deny): boolean {
+  try {
+    writeDeny(RAW_REPLY, res, rt, outcome, DENY_SHAPES[endpoint])
+    return true
+  } catch {
+    for (const name of res.getHeaderNames()) res.removeHeader(name)
+    res.statusCode = 200
+    return false
+  }
 }
 
 /** Which verify endpoint a request target names, by exact path. */
@@ -84,13 +138,22 @@ function endpointOf(url: string, q: number): VerifyEndpoint | undefined {
 
 /**
  * The hot path, an explicit wrapper around Koa's handler (composed in server.ts): a GET to either
- * verify endpoint whose decision is an allow (a cached session or token at once, a first-seen token
- * once verified) is answered here by `writeAllow`. Anything else goes to `koa` having written
- * nothing, with the begun decision handed to `verifyRoute`, so nothing is decided twice.
- * Koa's per-request work (context objects, delegates, compose, respond, content-type lookup) cost
- * more than the decision itself (bench/profile.ts).
+ * verify endpoint is decided and answered here, allow (`writeAllow`) and deny (`writeDenyRaw`, the
+ * Koa route's own `writeDeny`) alike. Koa gets only what the fast path cannot answer: a decision
+ * that failed (verifyRoute fails closed) or a header value Node refuses, with the begun decision
+ * handed to `verifyRoute`, so nothing is decided twice. Koa's per-request work (context objects,
+ * delegates, compose, respond, content-type lookup) cost more than the decision itself (bench/profile.ts).
  */
 export function fastPath(getRuntime: () => Runtime, metrics: Metrics, koa: Handler): Handler {
+  const answer = (req: IncomingMessage, res: ServerResponse, rt: Runtime, endpoint: VerifyEndpoint, started: number, outcome: Outcome) => {
+    if (outcome.result === 'allow' ? writeAllow(res, rt, endpoint, outcome) : writeDenyRaw(res, rt, endpoint, outcome)) {
+      countDecision(metrics, endpoint, outcome, started, req.headers)
+    } else toKoa(req, res, rt, started, outcome)
+  }
+  const toKoa = (req: IncomingMessage, res: ServerResponse, rt: Runtime, started: number, pending: Outcome | Promise<Outcome>) => {
+    begun.set(req, { rt, started, pending })
+    koa(req, res)
+  }
   return (req, res) => {
     const url = req.url
     if (req.method !== 'GET' || url === undefined || url.charCodeAt(0) !== 47 /* '/' */ || url.includes('#')) return koa(req, res)
@@ -105,19 +168,13 @@ export function fastPath(getRuntime: () => Runtime, metrics: Metrics, koa: Handl
     } catch {
       return koa(req, res) // Koa decides again, and fails closed there
     }
-    const toKoa = (decided: Outcome | Promise<Outcome>) => {
-      begun.set(req, { rt, started, pending: decided })
-      koa(req, res)
-    }
-    const settle = (outcome: Outcome) => {
-      if (outcome.result === 'allow' && writeAllow(res, rt, endpoint, outcome)) {
-        countDecision(metrics, endpoint, outcome, started, req.headers)
-      } else toKoa(outcome)
-    }
+    // no closure for what is decided at once (a cached credential, most denials)
+    if (!(pending instanceof Promise)) return answer(req, res, rt, endpoint, started, pending)
     // a rejection is handed over as it is: verifyRoute fails closed on it
-    if (pending instanceof Promise) pending.then(settle, () => toKoa(pending))
-    else if (pending.result !== 'allow') toKoa(pending)
-    else settle(pending)
+    pending.then(
+      (outcome) => answer(req, res, rt, endpoint, started, outcome),
+      () => toKoa(req, res, rt, started, pending),
+    )
   }
 }
 
@@ -138,7 +195,16 @@ export function verifyRoute(getRuntime: () => Runtime, metrics: Metrics, logger:
       failClosed(ctx, logger, err, requestId)
       return
     }
-    applyOutcome(ctx, rt, endpoint, outcome)
+    try {
+      applyOutcome(ctx, rt, endpoint, outcome)
+    } catch (err) {
+      // a header value Node refuses (say, a claim with a line break): a deny, never a 5xx nginx would pass on
+      for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name)
+      const requestId = randomUUID()
+      countFailure(metrics, endpoint, started, requestId)
+      failClosed(ctx, logger, err, requestId)
+      return
+    }
     countDecision(metrics, endpoint, outcome, started, req.headers)
   }
 }
