@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --no-oauth2-proxy]`
  *
- * Gatehouse (single process and cluster mode), oauth2-proxy and a bare node:http ceiling, side by
- * side on 127.0.0.1, in alternating rounds so machine noise hits all sides alike. Load: wrk with a
+ * Gatehouse (single process and cluster mode), oauth2-proxy and bare node:http ceilings (one process,
+ * and a cluster as large as Gatehouse's), side by side on 127.0.0.1, for allows (cookie, RS256 and
+ * ES256 bearer) and denials (401, login redirect, 403) on both verify endpoints, in alternating rounds so machine noise hits all sides alike. Load: wrk with a
  * fixed number of connections, a warm-up and a fixed duration per case. Then a paced run at half of
  * each side's measured maximum (latency at half load), jose's raw verify rate in-process, and the
  * memory cost of 100,000 cached sessions. Writes BENCHMARKS.md (full run) or bench/out/quick.md.
@@ -14,6 +15,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
+import { startEs256Issuer } from './es256-issuer.js'
 import {
   BENCH_DIR, ROOT, checkWrk, freePort, median, runWrk, sampleRss, startService, tail, waitForHttp,
   type Service, type WrkResult,
@@ -51,16 +53,17 @@ overall.unref()
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`)
 
 // ---------------------------------------------------------------- cases
-type ServerId = 'ceiling' | 'gh' | 'ghc' | 'o2p'
+type ServerId = 'ceiling' | 'ceilc' | 'gh' | 'ghc' | 'o2p'
 interface Case {
   id: string
   server: ServerId
   label: string
   path: string
   headers: Record<string, string>
-  /** cold bearer: a fresh token per request from a pool */
-  cold?: boolean
-  expect: 'ok' | 401
+  /** cold bearer: a fresh token per request from a pool (RS256 from the realm, or ES256) */
+  cold?: 'rs256' | 'es256'
+  /** 'ok' = any 2xx, else the exact status */
+  expect: 'ok' | 401 | 302 | 403
   pending?: string
 }
 interface CaseResult {
@@ -82,6 +85,15 @@ async function cacheEvents(url: string): Promise<Record<string, number>> {
 const APP_URL = 'http://app.example.test/'
 const NGINX = { 'X-Original-URL': APP_URL, 'X-Original-Method': 'GET' }
 const TRAEFIK = { 'X-Forwarded-Proto': 'http', 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/', 'X-Forwarded-Method': 'GET' }
+/**
+ * A browser's top-level navigation (login redirect cases). No Sec-Fetch-* headers: fetch (the
+ * pre-flight) replaces them, and without them an HTML Accept counts as a navigation on both sides.
+ */
+const BROWSER = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' }
+/** A path only group `bench-nobody` may see (the 403 cases): a valid session, forbidden by a rule. */
+const FORBIDDEN_PATH = '/admin'
+/** Gatehouse cluster cases and the cluster ceiling run this many workers (`server.workers: 0`). */
+const WORKERS = availableParallelism()
 
 async function main() {
   const wrkVersion = checkWrk()
@@ -99,11 +111,12 @@ async function main() {
   }
 
   // ------------------------------------------------------------ ports, realm
-  const [ghPort, ghcPort, o2pPort, ceilPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+  const [ghPort, ghcPort, o2pPort, ceilPort, ceilcPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
   const ghUrl = `http://127.0.0.1:${ghPort}`
   const ghcUrl = `http://127.0.0.1:${ghcPort}`
   const o2pUrl = `http://127.0.0.1:${o2pPort}`
   const ceilUrl = `http://127.0.0.1:${ceilPort}`
+  const ceilcUrl = `http://127.0.0.1:${ceilcPort}`
   const realm: Realm = await startRealm({
     users: DEMO_USERS,
     clients: [
@@ -113,7 +126,9 @@ async function main() {
   })
   log(`realm ${realm.issuer}`)
   const signingStarted = Date.now()
+  const es = await startEs256Issuer()
   const signing = signPool(realm)
+  const signingEs = signPoolWith(() => es.sign(esClaims()))
 
   // ------------------------------------------------------------ servers
   const cookieSecret = randomBytes(32).toString('base64url')
@@ -123,6 +138,8 @@ async function main() {
     redirect: { allowedDomains: ['.example.test'] },
     providers: [{ id: 'corp', type: 'keycloak', issuer: realm.issuer, clientId: 'gatehouse', clientSecret: 'gatehouse-secret', allowInsecureRequests: true }],
     authorization: {},
+    rules: [{ name: 'bench-forbidden', paths: [FORBIDDEN_PATH], require: { groups: ['bench-nobody'] } }],
+    extraIssuers: [{ id: 'bench-es', issuer: es.issuer, jwksUrl: es.jwksUrl, audiences: [es.audience], algorithms: ['ES256'], allowInsecureRequests: true }],
     // Short TTL so that the cold-bearer pool (each token reused only after > 1 s) really misses; a
     // cached session or token is re-decoded once a second, which costs nothing measurable.
     cache: { maxTtl: '1s' },
@@ -136,6 +153,7 @@ async function main() {
 
   const services: Partial<Record<ServerId, Service>> = {}
   services.ceiling = startService('ceiling', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilPort)], { logDir: LOG_DIR })
+  services.ceilc = startService('ceiling-cluster', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilcPort), String(WORKERS)], { logDir: LOG_DIR })
   services.gh = startService('gatehouse', process.execPath, tsxNode(ghFile), { logDir: LOG_DIR })
   services.ghc = startService('gatehouse-cluster', process.execPath, tsxNode(ghcFile), { logDir: LOG_DIR })
   if (o2pBin) {
@@ -154,6 +172,7 @@ async function main() {
       `--http-address=127.0.0.1:${o2pPort}`,
       `--redirect-url=${o2pUrl}/oauth2/callback`,
       '--skip-jwt-bearer-tokens',
+      `--extra-jwt-issuers=${es.issuer}=${es.audience}`,
       '--set-xauthrequest',
       '--skip-provider-button',
       '--request-logging=false',
@@ -162,6 +181,7 @@ async function main() {
   }
   await Promise.all([
     waitForHttp(`${ceilUrl}/`, services.ceiling),
+    waitForHttp(`${ceilcUrl}/`, services.ceilc),
     waitForHttp(`${ghUrl}/ping`, services.gh),
     waitForHttp(`${ghcUrl}/ping`, services.ghc),
     services.o2p ? waitForHttp(`${o2pUrl}/ping`, services.o2p) : undefined,
@@ -176,37 +196,61 @@ async function main() {
   log(`cookies: gatehouse ${ghCookie.length} B, oauth2-proxy ${o2pCookie.length} B`)
 
   const warmToken = await realm.signAccessToken(bearerClaims(realm), { expiresIn: 3600 })
-  const pool = await signing
-  const poolFile = join(OUT_DIR, 'tokens.txt')
-  writeFileSync(poolFile, pool.join('\n') + '\n')
-  log(`signed ${pool.length} tokens in ${((Date.now() - signingStarted) / 1000).toFixed(1)} s (alongside start-up)`)
+  const pools = { rs256: await signing, es256: await signingEs }
+  const poolFiles = { rs256: join(OUT_DIR, 'tokens.txt'), es256: join(OUT_DIR, 'tokens-es256.txt') }
+  for (const k of ['rs256', 'es256'] as const) writeFileSync(poolFiles[k], pools[k].join('\n') + '\n')
+  log(`signed ${pools.rs256.length} RS256 and ${pools.es256.length} ES256 tokens in ${((Date.now() - signingStarted) / 1000).toFixed(1)} s (alongside start-up)`)
 
   // ------------------------------------------------------------ case list
-  const urlOf: Record<ServerId, string> = { ceiling: ceilUrl, gh: ghUrl, ghc: ghcUrl, o2p: o2pUrl }
-  const cases: Case[] = [{ id: 'ceiling', server: 'ceiling', label: 'bare node:http, 200 + 4 headers', path: '/', headers: {}, expect: 'ok' }]
+  const urlOf: Record<ServerId, string> = { ceiling: ceilUrl, ceilc: ceilcUrl, gh: ghUrl, ghc: ghcUrl, o2p: o2pUrl }
+  const cases: Case[] = [
+    { id: 'ceiling', server: 'ceiling', label: 'bare node:http, 200 + 4 headers', path: '/', headers: {}, expect: 'ok' },
+    { id: 'ceiling-cluster', server: 'ceilc', label: `bare node:http cluster (${WORKERS} workers), 200 + 4 headers`, path: '/', headers: {}, expect: 'ok' },
+  ]
   const bearerHeader = { Authorization: `Bearer ${warmToken}` }
   for (const [server, sname] of [['gh', 'Gatehouse'], ['ghc', 'Gatehouse cluster']] as const) {
     for (const [ep, hdrs] of [['auth', NGINX], ['forward-auth', TRAEFIK]] as const) {
       if (QUICK && server === 'ghc' && ep === 'forward-auth') continue
       const quickSkip = QUICK && ep === 'forward-auth'
       const path = `/oauth2/${ep}`
+      const forbidden: Record<string, string> = ep === 'auth' ? { 'X-Original-URL': APP_URL.replace(/\/$/, FORBIDDEN_PATH) } : { 'X-Forwarded-Uri': FORBIDDEN_PATH }
       cases.push({ id: `${server}-${ep}-cookie`, server, label: `${sname} ${path}, session cookie (cache warm)`, path, headers: { ...hdrs, Cookie: ghCookie }, expect: 'ok' })
-      if (!quickSkip) cases.push({ id: `${server}-${ep}-jwt-cold`, server, label: `${sname} ${path}, bearer JWT, fresh token each request`, path, headers: { ...hdrs }, cold: true, expect: 'ok' })
+      if (!quickSkip) cases.push({ id: `${server}-${ep}-jwt-cold`, server, label: `${sname} ${path}, bearer JWT RS256, fresh token each request`, path, headers: { ...hdrs }, cold: 'rs256', expect: 'ok' })
+      if (server === 'gh' && ep === 'auth') cases.push({ id: `${server}-${ep}-jwt-cold-es256`, server, label: `${sname} ${path}, bearer JWT ES256, fresh token each request`, path, headers: { ...hdrs }, cold: 'es256', expect: 'ok' })
       if (!quickSkip && !(QUICK && server === 'ghc')) cases.push({ id: `${server}-${ep}-jwt-warm`, server, label: `${sname} ${path}, bearer JWT, one token repeated`, path, headers: { ...hdrs, ...bearerHeader }, expect: 'ok' })
-      if (!quickSkip && !(QUICK && server === 'ghc')) cases.push({ id: `${server}-${ep}-none`, server, label: `${sname} ${path}, no credentials (401)`, path, headers: { ...hdrs }, expect: 401 })
+      if (server === 'ghc') continue
+      // the deny answers, on both endpoints (single process)
+      cases.push({ id: `${server}-${ep}-none`, server, label: `${sname} ${path}, no credentials (401)`, path, headers: { ...hdrs }, expect: 401 })
+      cases.push(
+        ep === 'auth'
+          ? { id: `${server}-${ep}-browser`, server, label: `${sname} ${path}, browser navigation, no credentials (401 + Location: nginx cannot relay a 3xx)`, path, headers: { ...hdrs, ...BROWSER }, expect: 401 }
+          : { id: `${server}-${ep}-browser`, server, label: `${sname} ${path}, browser navigation, no credentials (302 to sign-in)`, path, headers: { ...hdrs, ...BROWSER }, expect: 302 },
+      )
+      cases.push({ id: `${server}-${ep}-forbidden`, server, label: `${sname} ${path}, session cookie, path forbidden by a rule (403)`, path, headers: { ...hdrs, ...forbidden, Cookie: ghCookie }, expect: 403 })
     }
   }
   if (services.o2p) {
-    cases.push({ id: 'o2p-auth-cookie', server: 'o2p', label: `oauth2-proxy /oauth2/auth, session cookie`, path: '/oauth2/auth', headers: { ...NGINX, Cookie: o2pCookie }, expect: 'ok' })
-    cases.push({ id: 'o2p-auth-jwt-cold', server: 'o2p', label: `oauth2-proxy /oauth2/auth, bearer JWT, fresh token each request`, path: '/oauth2/auth', headers: { ...NGINX }, cold: true, expect: 'ok' })
-    if (!QUICK) cases.push({ id: 'o2p-auth-jwt-warm', server: 'o2p', label: `oauth2-proxy /oauth2/auth, bearer JWT, one token repeated`, path: '/oauth2/auth', headers: { ...NGINX, ...bearerHeader }, expect: 'ok' })
-    cases.push({ id: 'o2p-auth-none', server: 'o2p', label: `oauth2-proxy /oauth2/auth, no credentials (401)`, path: '/oauth2/auth', headers: { ...NGINX }, expect: 401 })
+    const auth = '/oauth2/auth'
+    cases.push({ id: 'o2p-auth-cookie', server: 'o2p', label: `oauth2-proxy ${auth}, session cookie`, path: auth, headers: { ...NGINX, Cookie: o2pCookie }, expect: 'ok' })
+    cases.push({ id: 'o2p-auth-jwt-cold', server: 'o2p', label: `oauth2-proxy ${auth}, bearer JWT RS256, fresh token each request`, path: auth, headers: { ...NGINX }, cold: 'rs256', expect: 'ok' })
+    cases.push({ id: 'o2p-auth-jwt-cold-es256', server: 'o2p', label: `oauth2-proxy ${auth}, bearer JWT ES256 (--extra-jwt-issuers), fresh token each request`, path: auth, headers: { ...NGINX }, cold: 'es256', expect: 'ok' })
+    if (!QUICK) cases.push({ id: 'o2p-auth-jwt-warm', server: 'o2p', label: `oauth2-proxy ${auth}, bearer JWT, one token repeated`, path: auth, headers: { ...NGINX, ...bearerHeader }, expect: 'ok' })
+    cases.push({ id: 'o2p-auth-none', server: 'o2p', label: `oauth2-proxy ${auth}, no credentials (401)`, path: auth, headers: { ...NGINX }, expect: 401 })
+    cases.push({ id: 'o2p-auth-browser', server: 'o2p', label: `oauth2-proxy ${auth}, browser navigation, no credentials (401)`, path: auth, headers: { ...NGINX, ...BROWSER }, expect: 401 })
+    // oauth2-proxy has no per-path rules; its /oauth2/auth takes allowed_groups from the query (403 when not met)
+    cases.push({ id: 'o2p-auth-forbidden', server: 'o2p', label: `oauth2-proxy ${auth}?allowed_groups=bench-nobody, session cookie (403)`, path: `${auth}?allowed_groups=bench-nobody`, headers: { ...NGINX, Cookie: o2pCookie }, expect: 403 })
+    // Traefik/Caddy in front of oauth2-proxy: its proxy mode (`/`, upstream static://202) answers a login redirect
+    // (to the IdP, with a CSRF cookie: --skip-provider-button) to navigations, a 401 to JSON clients.
+    cases.push({ id: 'o2p-forward-auth-none', server: 'o2p', label: 'oauth2-proxy / (proxy mode), Accept: application/json, no credentials (401)', path: '/', headers: { ...TRAEFIK, Accept: 'application/json' }, expect: 401 })
+    cases.push({ id: 'o2p-forward-auth-browser', server: 'o2p', label: 'oauth2-proxy / (proxy mode), browser navigation, no credentials (302 to the IdP)', path: '/', headers: { ...TRAEFIK, ...BROWSER }, expect: 302 })
+    cases.push({ id: 'o2p-forward-auth-forbidden', server: 'o2p', label: 'oauth2-proxy / (proxy mode), path forbidden for the user (403)', path: '/', headers: {}, expect: 403, pending: 'not expressible: oauth2-proxy has no per-path rules, and --allowed-group applies to every request of the instance' })
   }
 
   // Pre-flight: each case must answer as expected once, or it is marked pending with the reason.
   for (const c of cases) {
-    const headers = c.cold ? { ...c.headers, Authorization: `Bearer ${pool[pool.length - 1]}` } : c.headers
-    const res = await fetch(urlOf[c.server] + c.path, { headers })
+    if (c.pending) continue
+    const headers = c.cold ? { ...c.headers, Authorization: `Bearer ${pools[c.cold].at(-1)}` } : c.headers
+    const res = await fetch(urlOf[c.server] + c.path, { headers, redirect: 'manual' })
     await res.arrayBuffer()
     const ok = c.expect === 'ok' ? res.status >= 200 && res.status < 300 : res.status === c.expect
     if (!ok) {
@@ -219,20 +263,20 @@ async function main() {
 
   // ------------------------------------------------------------ rounds
   const results = new Map<string, CaseResult>(cases.map((c) => [c.id, { c, runs: [], rss: [] }]))
-  let poolCursor = 0
+  const poolCursor = { rs256: 0, es256: 0 }
   for (let round = 0; round < ROUNDS; round++) {
     // rotate the order each round so no side always runs first or right after a heavy case
     const order = active.map((_, i) => active[(i + round * 3) % active.length]!)
     for (const c of order) {
       const url = urlOf[c.server] + c.path
-      const base = { url, headers: c.headers, connections: CONNECTIONS, tokensFile: c.cold ? poolFile : undefined }
-      const warm = await runWrk({ ...base, seconds: WARMUP_S, tokenOffset: poolCursor })
-      if (c.cold) poolCursor += warm.requests
+      const base = { url, headers: c.headers, connections: CONNECTIONS, tokensFile: c.cold && poolFiles[c.cold] }
+      const warm = await runWrk({ ...base, seconds: WARMUP_S, tokenOffset: c.cold && poolCursor[c.cold] })
+      if (c.cold) poolCursor[c.cold] += warm.requests
       const pid = services[c.server]!.child.pid!
       const before = c.server === 'gh' ? await cacheEvents(ghUrl) : undefined
       const rss = sampleRss(pid)
-      const r = await runWrk({ ...base, seconds: DURATION_S, tokenOffset: poolCursor })
-      if (c.cold) poolCursor += r.requests
+      const r = await runWrk({ ...base, seconds: DURATION_S, tokenOffset: c.cold && poolCursor[c.cold] })
+      if (c.cold) poolCursor[c.cold] += r.requests
       const peak = rss.stop()
       const cr = results.get(c.id)!
       cr.runs.push(r)
@@ -266,12 +310,21 @@ async function main() {
     const result = await runWrk({ url, headers: cr.c.headers, connections: conns, seconds: HALF_S, delayMs })
     halves.push({ id, label: cr.c.label, target, result })
     log(`half load ${id}: target ${fmtInt(target)} req/s with ${conns} paced connections → ${fmtInt(result.rps)} req/s, p99 ${us(result.p99)}`)
+    if (id === 'gh-auth-cookie') {
+      // the ceiling at the very same paced load: the reference for Gatehouse's p99 at half load
+      const paced = { url: `${ceilUrl}/`, headers: {}, connections: conns, delayMs }
+      await runWrk({ ...paced, seconds: 1 })
+      const ceiling = await runWrk({ ...paced, seconds: HALF_S })
+      halves.push({ id: 'ceiling-at-gh-half', label: 'bare node:http ceiling, paced as Gatehouse /oauth2/auth cookie above', target, result: ceiling })
+      log(`half load ceiling at Gatehouse's pace: ${fmtInt(ceiling.rps)} req/s, p99 ${us(ceiling.p99)}`)
+    }
   }
 
   // ------------------------------------------------------------ stop servers, then in-process figures
   const ghLogTail = tail(services.gh!.logFile, 5)
   await Promise.all(Object.values(services).map((s) => s!.stop()))
   await realm.close()
+  await es.close()
 
   log('jose raw verify rate (bench/jose-raw.ts)')
   const jose = runJson(['--import', 'tsx', join(BENCH_DIR, 'jose-raw.ts'), QUICK ? '--quick' : ''])
@@ -309,14 +362,17 @@ function bearerClaims(realm: Realm) {
 }
 
 /** The cold-bearer pool: big enough that no token comes back within the 1 s cache TTL. */
-async function signPool(realm: Realm): Promise<string[]> {
+const signPool = (realm: Realm) => signPoolWith(() => realm.signAccessToken(bearerClaims(realm), { expiresIn: 3600 }))
+
+async function signPoolWith(sign: () => Promise<string>): Promise<string[]> {
   const size = QUICK ? 12_000 : 24_000
   const pool: string[] = []
-  while (pool.length < size) {
-    pool.push(...(await Promise.all(Array.from({ length: 128 }, () => realm.signAccessToken(bearerClaims(realm), { expiresIn: 3600 })))))
-  }
+  while (pool.length < size) pool.push(...(await Promise.all(Array.from({ length: 128 }, sign))))
   return pool
 }
+
+/** Claims of the ES256 issuer's tokens (bench/es256-issuer.ts adds iss, aud, iat, exp). */
+const esClaims = () => ({ sub: 'svc-es256', email: 'svc-es256@example.test', email_verified: true, preferred_username: 'svc-es256' })
 
 const NOTES_MARK = '<!-- notes: everything below this line is kept when bench/run.ts rewrites the file -->'
 
@@ -391,19 +447,35 @@ function report(r: {
   lines.push('')
 
   lines.push('## Ratios', '')
-  lines.push('| ratio | value |', '|---|---:|')
-  const pairs: [string, string, string][] = [
-    ['Gatehouse /oauth2/auth cookie ÷ oauth2-proxy cookie', 'gh-auth-cookie', 'o2p-auth-cookie'],
-    ['Gatehouse cluster /oauth2/auth cookie ÷ oauth2-proxy cookie', 'ghc-auth-cookie', 'o2p-auth-cookie'],
-    ['Gatehouse /oauth2/auth cookie ÷ bare-Node ceiling', 'gh-auth-cookie', 'ceiling'],
-    ['Gatehouse /oauth2/forward-auth cookie ÷ bare-Node ceiling', 'gh-forward-auth-cookie', 'ceiling'],
-    ['Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', 'ghc-auth-cookie', 'ceiling'],
-    ['Gatehouse /oauth2/auth JWT warm ÷ oauth2-proxy JWT', 'gh-auth-jwt-warm', 'o2p-auth-jwt-warm'],
-    ['Gatehouse /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', 'gh-auth-jwt-cold', 'o2p-auth-jwt-cold'],
-    ['Gatehouse cluster /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', 'ghc-auth-jwt-cold', 'o2p-auth-jwt-cold'],
-    ['Gatehouse /oauth2/auth 401 ÷ oauth2-proxy 401', 'gh-auth-none', 'o2p-auth-none'],
+  lines.push('Targets from issue 15 (ratios in one run, on this machine, wrk sharing the cores). "–": a side was not run.', '')
+  lines.push('| ratio | value | target | met |', '|---|---:|---:|---|')
+  const p99At = (id: string) => r.halves.find((h) => h.id === id)?.result.p99
+  const rows: [string, number | undefined, number | undefined, ('≥' | '≤')?, number?][] = [
+    ['Gatehouse /oauth2/auth cookie ÷ bare-Node ceiling', rps('gh-auth-cookie'), rps('ceiling'), '≥', 0.6],
+    ['Gatehouse /oauth2/auth cookie ÷ oauth2-proxy cookie', rps('gh-auth-cookie'), rps('o2p-auth-cookie'), '≥', 2],
+    [`Gatehouse cluster /oauth2/auth cookie ÷ bare-Node cluster ceiling (${WORKERS} workers each)`, rps('ghc-auth-cookie'), rps('ceiling-cluster'), '≥', 0.8],
+    ['Gatehouse /oauth2/auth 401 ÷ oauth2-proxy 401', rps('gh-auth-none'), rps('o2p-auth-none'), '≥', 1.5],
+    ['Gatehouse /oauth2/forward-auth 401 ÷ oauth2-proxy proxy-mode 401', rps('gh-forward-auth-none'), rps('o2p-forward-auth-none'), '≥', 1.5],
+    ['Gatehouse /oauth2/auth browser 401 + Location ÷ oauth2-proxy browser 401', rps('gh-auth-browser'), rps('o2p-auth-browser'), '≥', 1.5],
+    ['Gatehouse /oauth2/forward-auth login redirect ÷ oauth2-proxy proxy-mode login redirect', rps('gh-forward-auth-browser'), rps('o2p-forward-auth-browser'), '≥', 1.5],
+    ['Gatehouse /oauth2/auth 403 (rule) ÷ oauth2-proxy 403 (allowed_groups)', rps('gh-auth-forbidden'), rps('o2p-auth-forbidden'), '≥', 1.5],
+    ['Gatehouse /oauth2/forward-auth 403 ÷ oauth2-proxy: not expressible (no per-path rules)', undefined, undefined, '≥', 1.5],
+    ['Gatehouse /oauth2/auth first-seen RS256 bearer ÷ oauth2-proxy', rps('gh-auth-jwt-cold'), rps('o2p-auth-jwt-cold'), '≥', 3],
+    ['Gatehouse /oauth2/auth first-seen ES256 bearer ÷ oauth2-proxy', rps('gh-auth-jwt-cold-es256'), rps('o2p-auth-jwt-cold-es256'), '≥', 3],
+    ['Gatehouse p99 at half load ÷ ceiling p99 at the same paced load (cookie)', p99At('gh-auth-cookie'), p99At('ceiling-at-gh-half'), '≤', 1.5],
+    // context, no target
+    ['Gatehouse /oauth2/forward-auth cookie ÷ bare-Node ceiling', rps('gh-forward-auth-cookie'), rps('ceiling')],
+    ['Gatehouse cluster /oauth2/auth cookie ÷ oauth2-proxy cookie', rps('ghc-auth-cookie'), rps('o2p-auth-cookie')],
+    ['Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', rps('ghc-auth-cookie'), rps('ceiling')],
+    ['Gatehouse /oauth2/auth JWT warm ÷ oauth2-proxy JWT', rps('gh-auth-jwt-warm'), rps('o2p-auth-jwt-warm')],
+    ['Gatehouse cluster /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', rps('ghc-auth-jwt-cold'), rps('o2p-auth-jwt-cold')],
+    ['Gatehouse /oauth2/auth 401 ÷ Gatehouse cookie allow (denials as fast as allows)', rps('gh-auth-none'), rps('gh-auth-cookie')],
   ]
-  for (const [label, a, b] of pairs) lines.push(`| ${label} | ${ratio(rps(a), rps(b))} |`)
+  for (const [label, a, b, op, target] of rows) {
+    const value = a && b ? a / b : undefined
+    const met = value === undefined || target === undefined ? '' : (op === '≥' ? value >= target : value <= target) ? 'met' : '**not met**'
+    lines.push(`| ${label} | ${ratio(a, b)} | ${target === undefined ? '' : `${op} ${target}×`} | ${met} |`)
+  }
   lines.push('')
 
   lines.push('## Latency at half of maximum load', '')
