@@ -72,6 +72,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     help: 'Access decisions by endpoint, result and credential method.',
     labelNames: ['endpoint', 'result', 'method'] as const,
     registers: [registry],
+    collect: () => flushDecisions(),
   })
   const decisionDuration = new Histogram({
     name: 'gatehouse_decision_duration_seconds',
@@ -128,8 +129,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   })
 
-  // Pre-bound children keep label hashing off the hot path.
-  const boundDecisions = new Map<string, { count: Counter<string>; hist: Histogram<string> }>()
+  // Decisions are counted in plain numbers, found without building a key, and handed to prom-client
+  // (which hashes the labels on every inc) when it collects; the duration histogram per endpoint.
+  type Tally = { labels: { endpoint: DecisionEndpoint; result: DecisionResult; method: DecisionMethod }; pending: number }
+  const tallies: Partial<Record<DecisionEndpoint, Partial<Record<DecisionResult, Partial<Record<DecisionMethod, Tally>>>>>> = {}
+  const allTallies: Tally[] = []
+  const flushDecisions = () => {
+    for (const t of allTallies) {
+      if (t.pending === 0) continue
+      decisions.inc(t.labels, t.pending)
+      t.pending = 0
+    }
+  }
+  const boundDurations: Partial<Record<DecisionEndpoint, Histogram<string>>> = {}
   const boundCache = new Map<string, Counter<string>>()
 
   let listener: ((record: DecisionRecord) => void) | undefined
@@ -146,17 +158,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     render: cluster.isWorker ? clusterWorkerMetrics(registry) : () => registry.metrics(),
     contentType: registry.contentType,
     decision(endpoint, result, method, seconds, detail) {
-      const key = endpoint + result + method
-      let bound = boundDecisions.get(key)
-      if (!bound) {
-        bound = {
-          count: decisions.labels(endpoint, result, method) as unknown as Counter<string>,
-          hist: decisionDuration.labels(endpoint) as unknown as Histogram<string>,
-        }
-        boundDecisions.set(key, bound)
+      const byResult = (tallies[endpoint] ??= {})
+      const byMethod = (byResult[result] ??= {})
+      let tally = byMethod[method]
+      if (tally === undefined) {
+        byMethod[method] = tally = { labels: { endpoint, result, method }, pending: 0 }
+        allTallies.push(tally)
       }
-      bound.count.inc()
-      bound.hist.observe(seconds)
+      tally.pending++
+      ;(boundDurations[endpoint] ??= decisionDuration.labels(endpoint) as unknown as Histogram<string>).observe(seconds)
       if (listener) listener({ endpoint, result, method, seconds, ...detail })
     },
     cacheEvent(cache, event) {
