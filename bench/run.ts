@@ -262,6 +262,11 @@ async function main() {
   const active = cases.filter((c) => !c.pending)
 
   // ------------------------------------------------------------ rounds
+  // JIT warm-up per server on its first non-cold case, so the first case measured is not the cold one
+  for (const server of new Set(active.map((c) => c.server))) {
+    const first = active.find((c) => c.server === server && !c.cold)
+    if (first) await runWrk({ url: urlOf[server] + first.path, headers: first.headers, connections: CONNECTIONS, seconds: WARMUP_S * 2 })
+  }
   const results = new Map<string, CaseResult>(cases.map((c) => [c.id, { c, runs: [], rss: [] }]))
   const poolCursor = { rs256: 0, es256: 0 }
   for (let round = 0; round < ROUNDS; round++) {
