@@ -141,6 +141,26 @@ export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+
+/**
+ * CPU seconds (user + system) a process group has used so far. Per request, the cost of a case that
+ * holds on a shared machine, where wall-clock rates swing with everyone else's load.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0
+  for (const p of groupPids(pgid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of proc(5))
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks / CLK_TCK
+}
+
 /** Samples the summed RSS of a process group every 200 ms; stop() returns the peak in kB. */
 export function sampleRss(pgid: number) {
   let pids = groupPids(pgid)

@@ -18,7 +18,7 @@ import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
 import { startEs256Issuer } from './es256-issuer.js'
 import {
-  BENCH_DIR, ROOT, checkWrk, freePort, median, runWrk, sampleRss, startService, tail, waitForHttp,
+  BENCH_DIR, ROOT, checkWrk, freePort, groupCpuSeconds, median, runWrk, sampleRss, startService, tail, waitForHttp,
   type Service, type WrkResult,
 } from './lib.js'
 
@@ -42,7 +42,7 @@ const CONNECTIONS = Number(opt('connections') ?? 50)
 const OUT_DIR = join(BENCH_DIR, 'out')
 const LOG_DIR = join(OUT_DIR, 'logs')
 const OUT_FILE = opt('out') ?? (QUICK ? join(OUT_DIR, 'quick.md') : join(ROOT, 'BENCHMARKS.md'))
-const TIME_LIMIT_S = QUICK ? 150 : 45 * 60
+const TIME_LIMIT_S = Number(opt('time-limit') ?? (QUICK ? 240 * ROUNDS : 45 * 60))
 mkdirSync(LOG_DIR, { recursive: true })
 
 const overall = setTimeout(() => {
@@ -71,6 +71,8 @@ interface CaseResult {
   c: Case
   runs: WrkResult[]
   rss: number[]
+  /** the server's CPU time (all its processes) per answered request, µs */
+  cpuUs: number[]
   /** share of cache lookups that missed (single-process Gatehouse, from its /metrics) */
   cacheMissShare?: number[]
 }
@@ -267,7 +269,7 @@ async function main() {
     const first = active.find((c) => c.server === server && !c.cold)
     if (first) await runWrk({ url: urlOf[server] + first.path, headers: first.headers, connections: CONNECTIONS, seconds: WARMUP_S * 2 })
   }
-  const results = new Map<string, CaseResult>(cases.map((c) => [c.id, { c, runs: [], rss: [] }]))
+  const results = new Map<string, CaseResult>(cases.map((c) => [c.id, { c, runs: [], rss: [], cpuUs: [] }]))
   const poolCursor = { rs256: 0, es256: 0 }
   for (let round = 0; round < ROUNDS; round++) {
     // rotate the order each round so no side always runs first or right after a heavy case
@@ -280,12 +282,15 @@ async function main() {
       const pid = services[c.server]!.child.pid!
       const before = c.server === 'gh' ? await cacheEvents(ghUrl) : undefined
       const rss = sampleRss(pid)
+      const cpu0 = groupCpuSeconds(pid)
       const r = await runWrk({ ...base, seconds: DURATION_S, tokenOffset: c.cold && poolCursor[c.cold] })
       if (c.cold) poolCursor[c.cold] += r.requests
+      const cpuUs = ((groupCpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, r.requests)
       const peak = rss.stop()
       const cr = results.get(c.id)!
       cr.runs.push(r)
       cr.rss.push(peak)
+      cr.cpuUs.push(cpuUs)
       if (before) {
         const after = await cacheEvents(ghUrl)
         const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0)
@@ -294,7 +299,7 @@ async function main() {
         const misses = d(`${cache}:miss`) + d(`${cache}:coalesced`)
         if (hits + misses > 0) (cr.cacheMissShare ??= []).push(misses / (hits + misses))
       }
-      log(`round ${round + 1}/${ROUNDS} ${c.id.padEnd(26)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${us(r.p50)}  p99 ${us(r.p99)}  p99.9 ${us(r.p999)}  err ${r.socketErrors}+${c.expect === 'ok' ? r.statusErrors : 0}  rss ${(peak / 1024).toFixed(0)} MB${cr.cacheMissShare?.length ? `  misses ${(100 * cr.cacheMissShare.at(-1)!).toFixed(1)} %` : ''}`)
+      log(`round ${round + 1}/${ROUNDS} ${c.id.padEnd(26)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${us(r.p50)}  p99 ${us(r.p99)}  p99.9 ${us(r.p999)}  err ${r.socketErrors}+${c.expect === 'ok' ? r.statusErrors : 0}  cpu ${cpuUs.toFixed(0)} µs/req  rss ${(peak / 1024).toFixed(0)} MB${cr.cacheMissShare?.length ? `  misses ${(100 * cr.cacheMissShare.at(-1)!).toFixed(1)} %` : ''}`)
     }
   }
 
@@ -428,6 +433,10 @@ function report(r: {
   ghLogTail: string
   seconds: number
 }): string {
+  const cpuPerReq = (id: string) => {
+    const cr = r.results.get(id)
+    return cr && cr.cpuUs.length ? median(cr.cpuUs) : undefined
+  }
   const rps = (id: string) => {
     const cr = r.results.get(id)
     return cr && cr.runs.length ? median(cr.runs.map((x) => x.rps)) : undefined
@@ -444,7 +453,7 @@ function report(r: {
     'Cache misses = share of the single-process Gatehouse\'s cache lookups that missed during the case (from its /metrics; cold bearer should be ~100 %). Latency is wrk\'s, per request, in µs/ms. "Errors" = socket errors + non-2xx answers where 2xx was expected. Peak RSS = highest summed VmRSS of the server\'s process group (primary + workers in cluster mode), sampled every 200 ms during the case.', '')
 
   lines.push('## Throughput and latency', '')
-  lines.push('| case | req/s | p50 | p99 | p99.9 | errors | peak RSS | cache misses |', '|---|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('| case | req/s | p50 | p99 | p99.9 | errors | server CPU per request | peak RSS | cache misses |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const c of r.cases) {
     const cr = r.results.get(c.id)!
     if (c.pending || cr.runs.length === 0) {
@@ -456,39 +465,48 @@ function report(r: {
     const share = cr.cacheMissShare?.length ? median(cr.cacheMissShare) : undefined
     // a cold case whose pool came round within the cache TTL was partly warm: say so
     const miss = share === undefined ? '' : `${(100 * share).toFixed(1)} %${c.cold && share < 0.9 ? ' (pool too small for this rate: partly warm)' : ''}`
-    lines.push(`| ${c.label} | ${fmtInt(m((x) => x.rps))} | ${us(m((x) => x.p50))} | ${us(m((x) => x.p99))} | ${us(m((x) => x.p999))} | ${errors} | ${(Math.max(...cr.rss) / 1024).toFixed(0)} MB | ${miss} |`)
+    lines.push(`| ${c.label} | ${fmtInt(m((x) => x.rps))} | ${us(m((x) => x.p50))} | ${us(m((x) => x.p99))} | ${us(m((x) => x.p999))} | ${errors} | ${us(median(cr.cpuUs))} | ${(Math.max(...cr.rss) / 1024).toFixed(0)} MB | ${miss} |`)
   }
   lines.push('')
 
   lines.push('## Ratios', '')
   lines.push('Targets from issue 15 (ratios in one run, on this machine, wrk sharing the cores). "–": a side was not run.', '')
-  lines.push('| ratio | value | target | met |', '|---|---:|---:|---|')
+  lines.push('"By CPU": the same ratio from the servers\' CPU time per request (the other side\'s ÷ Gatehouse\'s), which a busy machine disturbs less than req/s.', '')
+  lines.push('| ratio | value | target | met | by CPU |', '|---|---:|---:|---|---:|')
   const p99At = (id: string) => r.halves.find((h) => h.id === id)?.result.p99
-  const rows: [string, number | undefined, number | undefined, ('≥' | '≤')?, number?][] = [
-    ['Gatehouse /oauth2/auth cookie ÷ bare-Node ceiling', rps('gh-auth-cookie'), rps('ceiling'), '≥', 0.6],
-    ['Gatehouse /oauth2/auth cookie ÷ oauth2-proxy cookie', rps('gh-auth-cookie'), rps('o2p-auth-cookie'), '≥', 2],
-    [`Gatehouse cluster /oauth2/auth cookie ÷ bare-Node cluster ceiling (${WORKERS} workers each)`, rps('ghc-auth-cookie'), rps('ceiling-cluster'), '≥', 0.8],
-    ['Gatehouse /oauth2/auth 401 ÷ oauth2-proxy 401', rps('gh-auth-none'), rps('o2p-auth-none'), '≥', 1.5],
-    ['Gatehouse /oauth2/forward-auth 401 ÷ oauth2-proxy proxy-mode 401', rps('gh-forward-auth-none'), rps('o2p-forward-auth-none'), '≥', 1.5],
-    ['Gatehouse /oauth2/auth browser 401 + Location ÷ oauth2-proxy browser 401', rps('gh-auth-browser'), rps('o2p-auth-browser'), '≥', 1.5],
-    ['Gatehouse /oauth2/forward-auth login redirect ÷ oauth2-proxy proxy-mode login redirect', rps('gh-forward-auth-browser'), rps('o2p-forward-auth-browser'), '≥', 1.5],
-    ['Gatehouse /oauth2/auth 403 (rule) ÷ oauth2-proxy 403 (allowed_groups)', rps('gh-auth-forbidden'), rps('o2p-auth-forbidden'), '≥', 1.5],
+  type Row = [string, number | undefined, number | undefined, ('≥' | '≤')?, number?]
+  const byId = new Map<string, [string, string]>()
+  const pair = (label: string, a: string, b: string): [string, number | undefined, number | undefined] => {
+    byId.set(label, [a, b])
+    return [label, rps(a), rps(b)]
+  }
+  const rows: Row[] = [
+    [...pair('Gatehouse /oauth2/auth cookie ÷ bare-Node ceiling', 'gh-auth-cookie', 'ceiling'), '≥', 0.6],
+    [...pair('Gatehouse /oauth2/auth cookie ÷ oauth2-proxy cookie', 'gh-auth-cookie', 'o2p-auth-cookie'), '≥', 2],
+    [...pair(`Gatehouse cluster /oauth2/auth cookie ÷ bare-Node cluster ceiling (${WORKERS} workers each)`, 'ghc-auth-cookie', 'ceiling-cluster'), '≥', 0.8],
+    [...pair('Gatehouse /oauth2/auth 401 ÷ oauth2-proxy 401', 'gh-auth-none', 'o2p-auth-none'), '≥', 1.5],
+    [...pair('Gatehouse /oauth2/forward-auth 401 ÷ oauth2-proxy proxy-mode 401', 'gh-forward-auth-none', 'o2p-forward-auth-none'), '≥', 1.5],
+    [...pair('Gatehouse /oauth2/auth browser 401 + Location ÷ oauth2-proxy browser 401', 'gh-auth-browser', 'o2p-auth-browser'), '≥', 1.5],
+    [...pair('Gatehouse /oauth2/forward-auth login redirect ÷ oauth2-proxy proxy-mode login redirect', 'gh-forward-auth-browser', 'o2p-forward-auth-browser'), '≥', 1.5],
+    [...pair('Gatehouse /oauth2/auth 403 (rule) ÷ oauth2-proxy 403 (allowed_groups)', 'gh-auth-forbidden', 'o2p-auth-forbidden'), '≥', 1.5],
     ['Gatehouse /oauth2/forward-auth 403 ÷ oauth2-proxy: not expressible (no per-path rules)', undefined, undefined, '≥', 1.5],
-    ['Gatehouse /oauth2/auth first-seen RS256 bearer ÷ oauth2-proxy', rps('gh-auth-jwt-cold'), rps('o2p-auth-jwt-cold'), '≥', 3],
-    ['Gatehouse /oauth2/auth first-seen ES256 bearer ÷ oauth2-proxy', rps('gh-auth-jwt-cold-es256'), rps('o2p-auth-jwt-cold-es256'), '≥', 3],
+    [...pair('Gatehouse /oauth2/auth first-seen RS256 bearer ÷ oauth2-proxy', 'gh-auth-jwt-cold', 'o2p-auth-jwt-cold'), '≥', 3],
+    [...pair('Gatehouse /oauth2/auth first-seen ES256 bearer ÷ oauth2-proxy', 'gh-auth-jwt-cold-es256', 'o2p-auth-jwt-cold-es256'), '≥', 3],
     ['Gatehouse p99 at half load ÷ ceiling p99 at the same paced load (cookie)', p99At('gh-auth-cookie'), p99At('ceiling-at-gh-half'), '≤', 1.5],
     // context, no target
-    ['Gatehouse /oauth2/forward-auth cookie ÷ bare-Node ceiling', rps('gh-forward-auth-cookie'), rps('ceiling')],
-    ['Gatehouse cluster /oauth2/auth cookie ÷ oauth2-proxy cookie', rps('ghc-auth-cookie'), rps('o2p-auth-cookie')],
-    ['Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', rps('ghc-auth-cookie'), rps('ceiling')],
-    ['Gatehouse /oauth2/auth JWT warm ÷ oauth2-proxy JWT', rps('gh-auth-jwt-warm'), rps('o2p-auth-jwt-warm')],
-    ['Gatehouse cluster /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', rps('ghc-auth-jwt-cold'), rps('o2p-auth-jwt-cold')],
-    ['Gatehouse /oauth2/auth 401 ÷ Gatehouse cookie allow (denials as fast as allows)', rps('gh-auth-none'), rps('gh-auth-cookie')],
+    [...pair('Gatehouse /oauth2/forward-auth cookie ÷ bare-Node ceiling', 'gh-forward-auth-cookie', 'ceiling')],
+    [...pair('Gatehouse cluster /oauth2/auth cookie ÷ oauth2-proxy cookie', 'ghc-auth-cookie', 'o2p-auth-cookie')],
+    [...pair('Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', 'ghc-auth-cookie', 'ceiling')],
+    [...pair('Gatehouse /oauth2/auth JWT warm ÷ oauth2-proxy JWT', 'gh-auth-jwt-warm', 'o2p-auth-jwt-warm')],
+    [...pair('Gatehouse cluster /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', 'ghc-auth-jwt-cold', 'o2p-auth-jwt-cold')],
+    [...pair('Gatehouse /oauth2/auth 401 ÷ Gatehouse cookie allow (denials as fast as allows)', 'gh-auth-none', 'gh-auth-cookie')],
   ]
   for (const [label, a, b, op, target] of rows) {
     const value = a && b ? a / b : undefined
     const met = value === undefined || target === undefined ? '' : (op === '≥' ? value >= target : value <= target) ? 'met' : '**not met**'
-    lines.push(`| ${label} | ${ratio(a, b)} | ${target === undefined ? '' : `${op} ${target}×`} | ${met} |`)
+    const ids = byId.get(label)
+    const byCpu = ids ? ratio(cpuPerReq(ids[1]), cpuPerReq(ids[0])) : ''
+    lines.push(`| ${label} | ${ratio(a, b)} | ${target === undefined ? '' : `${op} ${target}×`} | ${met} | ${byCpu} |`)
   }
   lines.push('')
 
