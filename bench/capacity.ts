@@ -1,0 +1,3 @@
+export default async function capacity(_argv: string[]): Promise<number> {
+  return 0
+}
