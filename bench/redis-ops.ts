@@ -145,11 +145,16 @@ async function storeMode(redis: RedisServer, store: 'cookie' | 'redis'): Promise
   return rows
 }
 
-/** redis-benchmark GET and SET, 50 clients, no pipelining: what one redis-server thread does on this machine. */
+/**
+ * redis-benchmark GET and SET, 50 clients, no pipelining: what one redis-server thread does on this
+ * machine. Best of 3 runs, since the machine is shared and a disturbed run only understates it.
+ */
 async function shardRate(redis: RedisServer): Promise<Record<string, number>> {
-  const { stdout } = await run('redis-benchmark', ['-p', String(redis.port), '-q', '-n', '100000', '-c', '50', '-t', 'get,set'], { timeout: 120_000 })
   const out: Record<string, number> = {}
-  for (const m of stdout.matchAll(/^(GET|SET): ([\d.]+) requests per second/gm)) out[m[1]!] = Number(m[2])
+  for (let i = 0; i < 3; i++) {
+    const { stdout } = await run('redis-benchmark', ['-p', String(redis.port), '-q', '-n', '100000', '-c', '50', '-t', 'get,set'], { timeout: 120_000 })
+    for (const m of stdout.matchAll(/^(GET|SET): ([\d.]+) requests per second/gm)) out[m[1]!] = Math.max(out[m[1]!] ?? 0, Number(m[2]))
+  }
   return out
 }
 

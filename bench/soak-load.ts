@@ -40,7 +40,9 @@ export interface Tick {
 
 const setup = workerData as LoadSetup
 const port = parentPort!
-const agent = new Agent({ keepAlive: true, maxSockets: setup.connections, maxFreeSockets: setup.connections })
+// FIFO reuse spreads requests over every open connection (as a proxy's keep-alive pool does), so in
+// cluster mode every worker gets every kind of request; LIFO would keep a light load on one socket.
+const agent = new Agent({ keepAlive: true, maxSockets: setup.connections, maxFreeSockets: setup.connections, scheduling: 'fifo' })
 let firstPool = setup.firstPool
 let firstCursor = 0
 let repeatCursor = 0

@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- --soak [--soak-minutes N] [--soak-single | --soak-cluster] [--quick] [--write]`
+ * `npm run bench -- --soak [--soak-minutes N] [--soak-single | --soak-cluster] [--quick] [--write] [--soak-label TEXT]`
  *
  * Soak and fault run: Gatehouse (single process, then cluster mode with 2 workers; N minutes in all,
  * default 10, split between the phases) at half of its measured maximum, with a mix of cached cookies,
  * first-seen and repeated bearer tokens, anonymous requests and rule denials. During each phase: two
- * config reloads (SIGHUP), a signing-key rotation at the dev IdP, the IdP stopped for 60 s (scaled with
- * N) and started again, and in cluster mode one worker killed. Every answer is classified against what
- * the same kind of request got on the quiet server before the run. Writes bench/out/soak.{json,md,svg};
+ * config reloads (SIGHUP; the second one while the IdP is down), a signing-key rotation at the dev IdP,
+ * the IdP stopped for 60 s (scaled with N) and started again, and in cluster mode one worker killed.
+ * Every answer is classified against what the same kind of request got on the quiet server before the run. Writes bench/out/soak.{json,md,svg};
  * a run of 10 minutes or more (or `--write`) also writes bench/soak.svg and its BENCHMARKS.md section.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
@@ -35,6 +35,8 @@ interface Options {
   minutes: number
   phases: ('single' | 'cluster')[]
   write: boolean
+  /** printed in bold at the top of the section, e.g. to say the machine was busy */
+  label?: string
 }
 
 function options(argv: string[]): Options {
@@ -45,7 +47,7 @@ function options(argv: string[]): Options {
   const minutes = Number(opt('soak-minutes') ?? (argv.includes('--quick') ? 2 : 10))
   if (!(minutes >= 1)) throw new Error('--soak-minutes must be at least 1')
   const phases: Options['phases'] = argv.includes('--soak-single') ? ['single'] : argv.includes('--soak-cluster') ? ['cluster'] : ['single', 'cluster']
-  return { minutes, phases, write: argv.includes('--write') || (minutes >= 10 && !argv.includes('--quick')) }
+  return { minutes, phases, write: argv.includes('--write') || (minutes >= 10 && !argv.includes('--quick')), label: opt('soak-label') }
 }
 
 interface FaultEvent { t: number; label: string }
@@ -86,6 +88,8 @@ export interface PhaseResult {
   events: FaultEvent[]
   idpDown: { from: number; to: number }
   chart: ChartPhase
+  /** counters from each 5 s scrape (summed over processes) */
+  timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number }[]
 }
 
 function claims(realm: Realm) {
@@ -228,6 +232,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
 
     const rss: { t: number; mb: number }[] = []
     const lag: { t: number; p99: number; max: number }[] = []
+    const timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number }[] = []
     const rssTimer = setInterval(() => rss.push({ t: at(), mb: groupRssMb(pgid) }), 1000)
     // cache counters as Prometheus' increase() does: a restarted worker's counters start again at 0
     const cacheIncrease: Record<string, number> = {}
@@ -236,6 +241,8 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
       scrape(url).then(
         (text) => {
           lag.push({ t: at(), p99: 1000 * sample(text, 'nodejs_eventloop_lag_p99_seconds'), max: 1000 * sample(text, 'nodejs_eventloop_lag_max_seconds') })
+          // kept in soak.json to tell afterwards which reload or key fetch came when
+          timeline.push({ t: at(), reloads: sample(text, 'gatehouse_config_reloads_total'), jwksSuccess: sample(text, 'gatehouse_jwks_refresh_total', 'result="success"'), jwksError: sample(text, 'gatehouse_jwks_refresh_total', 'result="error"') })
           const counts = cacheCounts(text)
           for (const [k, v] of Object.entries(counts)) cacheIncrease[k] = (cacheIncrease[k] ?? 0) + Math.max(0, v - (lastCounts[k] ?? 0))
           lastCounts = counts
@@ -278,11 +285,12 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
     await until(downFrom / seconds)
     await realm.pause()
     mark('IdP stopped')
+    // the second reload comes while the IdP is down: the new config version must keep answering as the old one did
+    await sleep(Math.max(0, downFrom + downS / 2 - at()))
+    reload()
     await sleep(Math.max(0, downTo - at()))
     await realm.resume()
     mark('IdP started')
-    await until(0.75)
-    reload()
     if (name === 'cluster') {
       await until(0.85)
       const victim = groupPids(pgid).find((p) => p !== pgid)
@@ -333,7 +341,9 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
           row.noAnswer++
           noAnswer++
           // a SIGKILLed worker drops the requests on its connections: there is no answer to classify
-          if (!(t >= killT - 1 && t <= killT + 5)) noAnswerOutsideKill++
+          // (in flight when the kill came, or sent within 5 s of it)
+          const end = t + tk.latencyMs[i]! / 1000
+          if (!(end >= killT - 0.1 && t <= killT + 5)) noAnswerOutsideKill++
           continue
         }
         // README, "Signing key rotation": a token with a brand-new kid may be refused for up to jwksCooldown
@@ -410,6 +420,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
       events,
       idpDown: { from: downFrom, to: downTo },
       chart,
+      timeline,
     }
   } finally {
     await service.stop()
@@ -423,12 +434,13 @@ function section(o: Options, phases: PhaseResult[], load: number[], svgPath: str
   const cmd = `npm run bench -- --soak${o.minutes !== 10 ? ` --soak-minutes ${o.minutes}` : ''}${o.phases.length === 1 ? ` --soak-${o.phases[0]}` : ''}`
   const L: string[] = []
   L.push('## Soak and fault run', '')
+  if (o.label) L.push(`**${o.label}**`, '')
   L.push(`Generated by \`${cmd}\` (bench/soak.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before the run ${load.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min).`, '')
   L.push('Load: a Node load generator (worker thread, keep-alive, at most 64 connections) paced in an open loop at half of the maximum it measured against the same mix ' +
     '(latency counts from the scheduled send, so a stall is not hidden). Mix per phase: ' +
     Object.entries(phases[0]!.mix).map(([k, w]) => `${k} ${(100 * w).toFixed(0)} %`).join(', ') +
     `. First-seen tokens come from a pool that comes round no sooner than 4 cache lifetimes (\`cache.maxTtl: ${CACHE_TTL}\`), so each one is verified anew. ` +
-    'During each phase: config reload (SIGHUP with a changed file) at 15 % and 75 %, IdP signing-key rotation at 30 % (after which first-seen tokens carry the new key), the IdP stopped at 45 % (connections refused) and started again, and in cluster mode one worker SIGKILLed at 85 %.', '')
+    'During each phase: config reload (SIGHUP with a changed file) at 15 %, IdP signing-key rotation at 30 % (after which first-seen tokens carry the new key), the IdP stopped at 45 % (connections refused; a second config reload halfway through the outage) and started again, and in cluster mode one worker SIGKILLed at 85 %.', '')
   L.push('An answer is **unexpected** when its status differs from what the same kind of request got from the quiet server before the run ' +
     `(${Object.entries(phases[0]!.expected).map(([k, s]) => `${k} ${s}`).join(', ')}). The only documented exception counted apart: a first-seen token signed with the new key may be refused (401) for up to \`jwksCooldown\` (5 s) after the rotation (README, "Signing key rotation"). ` +
     'While the IdP is down every kind keeps its quiet answer: cookies are checked locally and bearer keys come from the cached JWKS. "No answer" = socket error or 5 s timeout; the requests on a killed worker\'s connections are expected to get none.', '')
