@@ -301,6 +301,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
       }
     }
     await until(1)
+    const stopT = at()
     worker.postMessage({ type: 'stop' })
     while ((await next()).type !== 'stopped');
     await worker.terminate()
@@ -359,8 +360,8 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
     }
     const rssIn = (from: number, to: number) => quantile(rss.filter((r) => r.t >= from && r.t < to).map((r) => r.mb), 0.5)
     const rssStartMb = rssIn(0, 10)
-    // a respawned worker starts small: growth is measured up to the kill
-    const rssEndAt = Math.min(killT, elapsed)
+    // under load only (an idle process shrinks), and up to the kill: a respawned worker starts small
+    const rssEndAt = Math.min(killT, stopT)
     const rssEndMb = rssIn(rssEndAt - 10, rssEndAt + 0.01)
     const minutes: Minute[] = [...perMinute.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -385,7 +386,8 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
       const misses = d('miss') + d('coalesced')
       return d('hit') + misses > 0 ? d('hit') / (d('hit') + misses) : NaN
     }
-    const bucketIds = [...buckets.keys()].sort((a, b) => a - b)
+    // whole buckets only: the last, cut short by the stop, would draw a false drop
+    const bucketIds = [...buckets.keys()].filter((b) => b * 5 + 5 <= stopT + 0.5).sort((a, b) => a - b)
     const chart: ChartPhase = {
       name: `${name === 'cluster' ? 'Cluster mode, 2 workers' : 'Single process'}: paced at ${fmtInt(targetRps)} req/s (half of ${fmtInt(maxRps)})`,
       t: bucketIds.map((b) => b * 5 + 2.5),
