@@ -147,12 +147,12 @@ export function capacitySection(f: Figures, ops: ReturnType<typeof redisOps>, so
   const cold = opsOf('redis', 'allow, session not cached on this replica')?.perOp ?? NaN
   const refresh = opsOf('redis', 'allow that refreshes the session')?.perOp ?? NaN
   const shardOps = Math.min(...Object.values(ops.shard))
-  const steady = (ACTIVE_SESSIONS * (replicas + 1) * cold) / CACHE_TTL_S + (ACTIVE_SESSIONS * refresh) / REFRESH_S
+  const steady = (ACTIVE_SESSIONS * (replicas + 1) * CORES_PER_REPLICA * cold) / CACHE_TTL_S + (ACTIVE_SESSIONS * refresh) / REFRESH_S
   const worst = TARGET_RPS * cold + (ACTIVE_SESSIONS * refresh) / REFRESH_S
   const shards = Math.ceil(worst / (shardOps * UTILISATION))
   L.push(`**Redis** (\`session.store: redis\`; the cookie store needs Redis only for the pub/sub above, a few commands per refresh, sign-out or logout). ` +
-    `A cached allow costs 0 commands; a replica reads a session (${cold} command) when it is not in its cache, at most once per \`cache.maxTtl\` (${CACHE_TTL_S} s); a refresh costs ${refresh} commands once per \`session.refresh\` (${REFRESH_S} s) per session.`, '')
-  L.push(`- steady state, ${fmtInt(ACTIVE_SESSIONS)} active sessions: ${fmtInt(ACTIVE_SESSIONS)} × ${replicas + 1} replicas × ${cold} ÷ ${CACHE_TTL_S} + ${fmtInt(ACTIVE_SESSIONS)} × ${refresh} ÷ ${REFRESH_S} = **${fmtInt(steady)} commands/s**;`)
+    `A cached allow costs 0 commands; a worker process reads a session (${cold} command) when it is not in its cache, at most once per \`cache.maxTtl\` (${CACHE_TTL_S} s); a refresh costs ${refresh} commands once per \`session.refresh\` (${REFRESH_S} s) per session.`, '')
+  L.push(`- steady state, ${fmtInt(ACTIVE_SESSIONS)} active sessions: ${fmtInt(ACTIVE_SESSIONS)} × ${replicas + 1} replicas × ${CORES_PER_REPLICA} workers (one cache each) × ${cold} ÷ ${CACHE_TTL_S} + ${fmtInt(ACTIVE_SESSIONS)} × ${refresh} ÷ ${REFRESH_S} = **${fmtInt(steady)} commands/s**;`)
   L.push(`- worst case, every request a cache miss: ${fmtInt(TARGET_RPS)} × ${cold} + ${fmtInt(ACTIVE_SESSIONS * refresh / REFRESH_S)} = **${fmtInt(worst)} commands/s**.`, '')
   L.push(`One shard (one redis-server thread) did ${Object.entries(ops.shard).map(([k, v]) => `${k} ${fmtInt(v)}/s`).join(', ')} on this machine (redis-benchmark, 50 clients, no pipelining, best of 3 runs, sharing the 2 cores with its client: a low figure). ` +
     `Sized on the worst case at ${100 * UTILISATION} % of the slower command: ${fmtInt(worst)} ÷ (${fmtInt(shardOps)} × ${UTILISATION}) = ${(worst / (shardOps * UTILISATION)).toFixed(2)} → **${shards} shard${shards > 1 ? 's' : ''}**` +
