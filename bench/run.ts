@@ -29,6 +29,8 @@ const opt = (name: string) => {
   const i = argv.indexOf(`--${name}`)
   return i >= 0 ? argv[i + 1] : undefined
 }
+// --soak and --capacity are their own programs (bench/soak.ts, bench/capacity.ts)
+if (flag('soak') || flag('capacity')) process.exit(await (await import(flag('soak') ? './soak.js' : './capacity.js')).default(argv))
 const QUICK = flag('quick')
 const WITH_O2P = !flag('no-oauth2-proxy')
 const ROUNDS = Number(opt('rounds') ?? (QUICK ? 1 : 3))

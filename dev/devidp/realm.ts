@@ -40,6 +40,9 @@ export interface Realm {
   /** the stable UUID `sub` of a user */
   subjectOf(username: string): string
   close(): Promise<void>
+  /** stops listening (connections refused) but keeps keys, sessions and tokens; `resume()` listens again on the same port */
+  pause(): Promise<void>
+  resume(): Promise<void>
   /** a Keycloak-style JWT access token signed with the realm's active key */
   signAccessToken(claims: Record<string, unknown>, opts?: SignAccessTokenOptions): Promise<string>
   /** new active RS256 key; the previous one stays published (passive) until the next rotation */
@@ -121,6 +124,19 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()
         server.close((err) => (err ? reject(err) : resolve()))
+      }),
+    pause: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+    resume: () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
       }),
     async signAccessToken(claims, o = {}) {
       const jwk = o.foreignKey ? await newSigningKey() : signing[0]

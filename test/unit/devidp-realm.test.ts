@@ -259,6 +259,17 @@ describe('dev identity provider realm', () => {
     expect(new URL(res.location!).searchParams.get('code')).toBeTruthy()
   })
 
+  it('pause refuses connections; resume serves the same issuer and keys again', async () => {
+    const certsUrl = `${realm.issuer}/protocol/openid-connect/certs`
+    const before = await (await fetch(certsUrl)).json()
+    await realm.pause()
+    await expect(fetch(certsUrl)).rejects.toThrow()
+    await realm.resume()
+    expect(await (await fetch(certsUrl)).json()).toEqual(before)
+    const { res } = await login('alice', 'alice')
+    expect(new URL(res.location!).searchParams.get('code')).toBeTruthy()
+  })
+
   it('renders the banner on a second realm in the same process', async () => {
     const demo = await startRealm({
       realm: 'demo',
