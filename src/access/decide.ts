@@ -81,7 +81,6 @@ function judge(
   request: OriginalRequest,
   method: DecisionMethod,
   identity: Identity,
-  credential: string,
   accessToken: string | undefined,
   gate: Gate,
 ): Outcome | Promise<Outcome> {
@@ -93,7 +92,7 @@ function judge(
     (ruleCheck === undefined || ruleCheck(identity)) &&
     (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
   if (!allowed) return { result: 'forbidden', method, identity, original: request, rule: gate.rule }
-  return allowWithHeaders(rt, request, method, identity, credential, accessToken, gate.rule)
+  return allowWithHeaders(rt, request, method, identity, accessToken, gate.rule)
 }
 
 /**
@@ -105,7 +104,6 @@ function allowWithHeaders(
   request: OriginalRequest,
   method: DecisionMethod,
   identity: Identity,
-  credential: string,
   accessToken: string | undefined,
   rule: string | undefined,
 ): Outcome | Promise<Outcome> {
@@ -116,13 +114,13 @@ function allowWithHeaders(
   const signer = signerFor(rt.config)
   // No audience without a known host: no assertion, and an app that requires one refuses.
   if (!signer || !request.url || method === 'anonymous') return { result: 'allow', method, identity, headers, rule }
-  const jwt = signer.assertion(credential, request.url.host, identity)
+  const jwt = signer.assertion(identity, request.url.host)
   const allow = (token: string): Outcome => ({ result: 'allow', method, identity, headers: [...headers, [signer.header, token]], rule })
   return typeof jwt === 'string' ? allow(jwt) : jwt.then(allow)
 }
 
 const judgeSession = (rt: Runtime, req: AccessRequest, request: OriginalRequest, active: ActiveSession, gate: Gate) =>
-  judge(rt, req, request, 'cookie', active.session.identity, active.cacheKey, active.session.accessToken, gate)
+  judge(rt, req, request, 'cookie', active.session.identity, active.session.accessToken, gate)
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */
 function bearerToken(header: string | undefined): string | undefined {
@@ -133,7 +131,7 @@ function bearerToken(header: string | undefined): string | undefined {
 function judgeBearer(rt: Runtime, req: AccessRequest, request: OriginalRequest, verdict: BearerVerdict, token: string, gate: Gate): Outcome | Promise<Outcome> {
   if (verdict === 'invalid') return { result: 'unauthenticated', method: 'bearer', invalidToken: true, original: request, rule: gate.rule }
   if (verdict === 'forbidden') return { result: 'forbidden', method: 'bearer', identity: ANONYMOUS, original: request, rule: gate.rule }
-  return judge(rt, req, request, 'bearer', verdict.identity, token, token, gate)
+  return judge(rt, req, request, 'bearer', verdict.identity, token, gate)
 }
 
 const NO_RULES: Gate = Object.freeze({ rule: 'default' })
@@ -162,7 +160,7 @@ export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outco
   const request = original(rt, req)
   if (isRefusal(request)) return refused(request.refused)
   const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, request)
-  if (gate.outcome) return gate.outcome.result === 'allow' ? allowWithHeaders(rt, request, 'anonymous', ANONYMOUS, '', undefined, gate.rule) : gate.outcome
+  if (gate.outcome) return gate.outcome.result === 'allow' ? allowWithHeaders(rt, request, 'anonymous', ANONYMOUS, undefined, gate.rule) : gate.outcome
   const token = rt.bearer.active ? bearerToken(req.headers.authorization) : undefined
   if (token !== undefined) {
     if (token === '') return judgeBearer(rt, req, request, 'invalid', token, gate)

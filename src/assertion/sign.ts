@@ -1,11 +1,13 @@
 /**
  * Signs the identity assertion: a short-lived JWT an app verifies against `/.well-known/jwks.json`
  * instead of trusting a header. Claims: iss (publicUrl), aud (the app's host, as the request named
- * it), sub, email, preferred_username, groups, iat, exp. Signatures are cached per credential and
- * audience and reused until half their life has passed, so a hot allow costs one map lookup.
+ * it), sub, email, preferred_username, groups, iat, exp. Signatures are cached per identity and
+ * audience and reused until half their life has passed, so a hot allow costs two map lookups. The
+ * identity object is the one a cached session or bearer token keeps (a refresh brings a new one), so
+ * the cache is keyed on it (weakly: it goes with the session cache's entry, and no token or session
+ * id is copied into a key); each holds a few audiences, the least recently signed dropped first.
  */
 import { SignJWT } from 'jose'
-import { LRUCache } from 'lru-cache'
 import type { Identity } from '../plugin.js'
 import type { Config } from '../config/load.js'
 import type { KeySet } from './keys.js'
@@ -18,21 +20,23 @@ export interface AssertionConfig {
 
 interface Signed {
   jwt: string
-  identity: Identity
   /** Epoch seconds after which a new one is signed. */
   renewAt: number
 }
 
+/** Audiences remembered per identity: one user rarely opens more apps within one assertion lifetime. */
+const AUDIENCES_PER_IDENTITY = 16
+
 export interface AssertionSigner {
   readonly header: string
-  /** The assertion for `identity` at `aud`; `credential` tells sessions apart (session cache key, bearer token). */
-  assertion(credential: string, aud: string, identity: Identity): string | Promise<string>
+  /** The assertion for `identity` at `aud`: a string when cached, else once signed. */
+  assertion(identity: Identity, aud: string): string | Promise<string>
 }
 
-export function createSigner(config: AssertionConfig, issuer: string, maxEntries: number): AssertionSigner {
-  const cache = new LRUCache<string, Signed>({ max: maxEntries })
+export function createSigner(config: AssertionConfig, issuer: string): AssertionSigner {
+  const cache = new WeakMap<Identity, Map<string, Signed>>()
   const { key, kid, alg } = config.keys.signing
-  const sign = async (cacheKey: string, aud: string, identity: Identity, now: number): Promise<string> => {
+  const sign = async (identity: Identity, aud: string, now: number): Promise<string> => {
     // Never outlives the identity it vouches for.
     const exp = Math.min(now + config.ttlSeconds, identity.expiresAt)
     const claims: Record<string, unknown> = { groups: identity.groups }
@@ -46,18 +50,19 @@ export function createSigner(config: AssertionConfig, issuer: string, maxEntries
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .sign(key)
-    cache.set(cacheKey, { jwt, identity, renewAt: now + Math.floor((exp - now) / 2) })
+    let audiences = cache.get(identity)
+    if (!audiences) cache.set(identity, (audiences = new Map()))
+    audiences.delete(aud)
+    if (audiences.size >= AUDIENCES_PER_IDENTITY) audiences.delete(audiences.keys().next().value!)
+    audiences.set(aud, { jwt, renewAt: now + Math.floor((exp - now) / 2) })
     return jwt
   }
   return {
     header: config.header,
-    assertion(credential, aud, identity) {
-      const cacheKey = `${credential}\n${aud}`
+    assertion(identity, aud) {
       const now = Math.floor(Date.now() / 1000)
-      const hit = cache.get(cacheKey)
-      // A refreshed session brings a new identity object: its claims may have changed.
-      if (hit && hit.identity === identity && now < hit.renewAt) return hit.jwt
-      return sign(cacheKey, aud, identity, now)
+      const hit = cache.get(identity)?.get(aud)
+      return hit && now < hit.renewAt ? hit.jwt : sign(identity, aud, now)
     },
   }
 }
@@ -69,6 +74,6 @@ export function signerFor(config: Config): AssertionSigner | undefined {
   const assertion = config.assertion
   if (!assertion) return undefined
   let signer = signers.get(assertion)
-  if (!signer) signers.set(assertion, (signer = createSigner(assertion, config.server.publicUrl.origin, config.cache.maxEntries)))
+  if (!signer) signers.set(assertion, (signer = createSigner(assertion, config.server.publicUrl.origin)))
   return signer
 }

@@ -7,7 +7,7 @@ import { identity } from '../../helpers/session.js'
 const keys = ephemeralKeySet()
 const jwks = createLocalJWKSet({ keys: [...keys.published] })
 const ISS = 'https://auth.example.com'
-const signer = () => createSigner({ header: 'X-Gatehouse-Assertion', ttlSeconds: 60, keys }, ISS, 100)
+const signer = () => createSigner({ header: 'X-Gatehouse-Assertion', ttlSeconds: 60, keys }, ISS)
 
 afterEach(() => {
   jest.useRealTimers()
@@ -16,7 +16,7 @@ afterEach(() => {
 describe('identity assertion signer', () => {
   it('signs iss, aud, sub, email, preferred_username, groups, iat and exp = iat + ttl', async () => {
     const alice = identity()
-    const jwt = await signer().assertion('session-1', 'grafana.example.com', alice)
+    const jwt = await signer().assertion(alice, 'grafana.example.com')
     const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { issuer: ISS, audience: 'grafana.example.com' })
     expect(protectedHeader).toEqual({ alg: 'ES256', kid: keys.signing.kid, typ: 'JWT' })
     expect(payload).toEqual({
@@ -33,26 +33,37 @@ describe('identity assertion signer', () => {
 
   it('never outlives the identity', async () => {
     const short = identity({ expiresAt: Math.floor(Date.now() / 1000) + 5 })
-    const payload = decodeJwt(await signer().assertion('s', 'a.example', short))
+    const payload = decodeJwt(await signer().assertion(short, 'a.example'))
     expect(payload.exp).toBe(short.expiresAt)
   })
 
-  it('reuses one signature per credential and audience until half its life has passed', async () => {
+  it('reuses one signature per identity (cached session or token) and audience until half its life has passed', async () => {
     jest.useFakeTimers({ now: new Date('2026-12-02T00:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] })
     const s = signer()
     const alice = identity({ expiresAt: Math.floor(Date.now() / 1000) + 3600 })
-    const first = await s.assertion('session-1', 'a.example', alice)
-    expect(s.assertion('session-1', 'a.example', alice)).toBe(first) // a string: no signing, no promise
-    expect(await s.assertion('session-1', 'b.example', alice)).not.toBe(first)
-    expect(await s.assertion('session-2', 'a.example', alice)).not.toBe(first)
-    // a refreshed session is a new identity object: signed again, its claims may differ
-    expect(await s.assertion('session-1', 'a.example', { ...alice, groups: ['other'] })).not.toBe(first)
-    const again = await s.assertion('session-1', 'a.example', alice)
+    const first = await s.assertion(alice, 'a.example')
+    expect(s.assertion(alice, 'a.example')).toBe(first) // a string: no signing, no promise
+    expect(await s.assertion(alice, 'b.example')).not.toBe(first)
+    expect(s.assertion(alice, 'a.example')).toBe(first)
+    // another session, or a refreshed one (a new identity object, its claims may differ): signed anew
+    const refreshed = { ...alice, groups: ['other'] }
+    const other = await s.assertion(refreshed, 'a.example')
+    expect(decodeJwt(other).groups).toEqual(['other'])
     jest.setSystemTime(Date.now() + 29_000)
-    expect(s.assertion('session-1', 'a.example', alice)).toBe(again)
+    expect(s.assertion(alice, 'a.example')).toBe(first)
     jest.setSystemTime(Date.now() + 1_000)
-    const renewed = await s.assertion('session-1', 'a.example', alice)
-    expect(renewed).not.toBe(again)
-    expect(decodeJwt(renewed).iat).toBe(decodeJwt(again).iat! + 30)
+    const renewed = await s.assertion(alice, 'a.example')
+    expect(renewed).not.toBe(first)
+    expect(decodeJwt(renewed).iat).toBe(decodeJwt(first).iat! + 30)
+    expect(s.assertion(alice, 'a.example')).toBe(renewed)
+  })
+
+  it('remembers a bounded number of audiences per identity, the least recently signed dropped first', async () => {
+    const s = signer()
+    const alice = identity()
+    const hosts = Array.from({ length: 17 }, (_, i) => `app${i}.example`)
+    for (const h of hosts) await s.assertion(alice, h)
+    expect(s.assertion(alice, hosts[0]!)).toBeInstanceOf(Promise) // evicted: signed again
+    expect(typeof s.assertion(alice, hosts[16]!)).toBe('string')
   })
 })
