@@ -95,4 +95,22 @@ describe('mapped headers never come from the client', () => {
       40,
     )
   })
+
+  it('an identity value with CR/LF or another control character is a deny (403), never a header: verify and upstream', async () => {
+    for (const over of [{ preferredUsername: 'alice\r\nX-Evil: 1' }, { email: 'a@b.c\u0000' }, { user: 'u\u0085' }]) {
+      const bad = sessionCookie(gh.runtime(), over)
+      seen = []
+      const verify = await rawRequest(gh.url, 'GET /oauth2/auth HTTP/1.1', [['Cookie', bad]])
+      expect([over, verify.status]).toEqual([over, 403])
+      expect(verify.head).not.toMatch(/x-evil/i)
+      const proxied = await rawRequest(gh.url, 'GET /page HTTP/1.1', [['Cookie', bad], ['Accept', 'application/json']])
+      expect([over, proxied.status]).toEqual([over, 403])
+      expect(seen).toHaveLength(0)
+    }
+    // a group with one is left out of the list, the rest still sent
+    seen = []
+    const groups = sessionCookie(gh.runtime(), { groups: ['ok', 'bad\r\nX-Evil: 1'] })
+    expect((await rawRequest(gh.url, 'GET /page HTTP/1.1', [['Cookie', groups]])).status).toBe(200)
+    expect(seen[0]!['x-auth-request-groups']).toBe('ok')
+  })
 })
