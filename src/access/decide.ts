@@ -10,7 +10,7 @@ import type { Identity } from '../plugin.js'
 import { isRefusal, readOriginal, type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
 import { identityCheckFor } from '../headers/strip.js'
 import { headerMapping } from '../headers/mapping.js'
-import { signerFor } from '../assertion/sign.js'
+import { signerFor, withAssertion } from '../assertion/sign.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
@@ -115,7 +115,7 @@ function allowWithHeaders(
   // No audience without a known host: no assertion, and an app that requires one refuses.
   if (!signer || !request.url || method === 'anonymous') return { result: 'allow', method, identity, headers, rule }
   const jwt = signer.assertion(identity, request.url.host)
-  const allow = (token: string): Outcome => ({ result: 'allow', method, identity, headers: [...headers, [signer.header, token]], rule })
+  const allow = (token: string): Outcome => ({ result: 'allow', method, identity, headers: withAssertion(headers, signer.header, token), rule })
   return typeof jwt === 'string' ? allow(jwt) : jwt.then(allow)
 }
 

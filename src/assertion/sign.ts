@@ -77,3 +77,14 @@ export function signerFor(config: Config): AssertionSigner | undefined {
   if (!signer) signers.set(assertion, (signer = createSigner(assertion, config.server.publicUrl.origin)))
   return signer
 }
+
+const combined = new WeakMap<readonly [string, string][], { jwt: string; headers: [string, string][] }>()
+
+/** `headers` plus the assertion; the last combination per (memoised) headers array is reused, not rebuilt per request. */
+export function withAssertion(headers: [string, string][], name: string, jwt: string): [string, string][] {
+  const last = combined.get(headers)
+  if (last?.jwt === jwt) return last.headers
+  const out: [string, string][] = [...headers, [name, jwt]]
+  combined.set(headers, { jwt, headers: out })
+  return out
+}
