@@ -18,6 +18,7 @@ import { backchannelLogoutRoute } from './routes/backchannel-logout.js'
 import { userinfoRoute } from './routes/userinfo.js'
 import { pingRoute, readyRoute, type ReadinessCheck } from './routes/health.js'
 import { metricsRoute } from './routes/metrics.js'
+import { JWKS_PATH, jwksRoute } from './assertion/jwks-route.js'
 import { createUpstream, type Upstream } from './upstream.js'
 import { NotFoundError } from './errors.js'
 
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): App {
   router.post('/oauth2/sign_out', signOutRoute(getRuntime))
   router.get('/oauth2/userinfo', userinfoRoute(getRuntime))
   router.post('/oauth2/backchannel_logout', backchannelLogoutRoute(getRuntime, logger))
+  router.get(JWKS_PATH, jwksRoute(getRuntime))
   router.get('/ping', pingRoute())
   router.get('/ready', readyRoute(getRuntime, logger, deps.readinessChecks))
   if (deps.serveMetrics) router.get('/metrics', metricsRoute(metrics))

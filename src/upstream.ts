@@ -13,7 +13,8 @@ import { createProxyServer } from 'http-proxy-3'
 import { accessRequest, decide, type Outcome } from './access/decide.js'
 import { countDecision, countFailure, requestIdOf } from './access-log.js'
 import { prepareUpstreamHeaders } from './headers/forwarding.js'
-import { identityHeaderCheck } from './headers/strip.js'
+import { identityCheckFor } from './headers/strip.js'
+import { JWKS_PATH } from './assertion/jwks-route.js'
 import { answerDeny, DEBUG_RULE_HEADER } from './http/deny.js'
 import { withRequestId } from './http/error-handler.js'
 import type { Metrics } from './metrics.js'
@@ -22,6 +23,9 @@ import type { Runtime } from './runtime.js'
 /** Gatehouse's own paths, never proxied. */
 export const isOwnPath = (path: string): boolean =>
   path.startsWith('/oauth2/') || path === '/ping' || path === '/ready' || path === '/metrics'
+
+/** With the assertion on, Gatehouse answers its JWKS path itself: the app's own is then out of reach. */
+const servesJwks = (rt: Runtime, path: string): boolean => path === JWKS_PATH && rt.config.assertion !== undefined
 
 export interface Upstream {
   middleware: (ctx: Context, next: Next) => Promise<void>
@@ -33,7 +37,7 @@ function prepare(rt: Runtime, req: IncomingMessage, outcome: Extract<Outcome, { 
     peer: req.socket.remoteAddress,
     trusted: rt.isTrustedPeer(req.socket.remoteAddress),
     publicUrl: rt.config.server.publicUrl,
-    isIdentityHeader: identityHeaderCheck(rt.config.headers.identityLike),
+    isIdentityHeader: identityCheckFor(rt.config.headers),
     identity: outcome.headers,
   })
 }
@@ -57,9 +61,9 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
 
   return {
     async middleware(ctx, next) {
-      if (isOwnPath(ctx.path)) return next()
-      const started = performance.now()
       const rt = getRuntime()
+      if (isOwnPath(ctx.path) || servesJwks(rt, ctx.path)) return next()
+      const started = performance.now()
       const target = rt.config.upstream!
       let outcome: Outcome
       try {
@@ -93,7 +97,7 @@ export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logg
       } catch {
         return refuse('400 Bad Request')
       }
-      if (isOwnPath(path)) return refuse('404 Not Found')
+      if (isOwnPath(path) || servesJwks(rt, path)) return refuse('404 Not Found')
       const started = performance.now()
       new Promise<Outcome>((resolve) => resolve(decide(rt, accessRequest(req, 'upstream')))).then(
         (outcome) => {

@@ -8,10 +8,11 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { DecisionMethod, DecisionResult } from '../metrics.js'
 import type { Identity } from '../plugin.js'
 import { isRefusal, readOriginal, type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
-import { identityHeaderCheck } from '../headers/strip.js'
+import { identityCheckFor } from '../headers/strip.js'
+import { headerMapping } from '../headers/mapping.js'
+import { signerFor, withAssertion } from '../assertion/sign.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
-import { ACCESS_TOKEN_HEADER } from '../headers/identity.js'
 import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
 import type { BearerVerdict } from '../tokens/bearer.js'
 
@@ -63,7 +64,7 @@ function readContext(rt: Runtime, trusted: boolean): ReadContext {
       publicUrl: server.publicUrl,
       fallbackScheme: rt.defaultScheme,
       usePrefix: server.trustForwardedPrefix,
-      isIdentityHeader: identityHeaderCheck(headers.identityLike),
+      isIdentityHeader: identityCheckFor(headers),
     }
     pair = [Object.freeze({ ...base, trusted: false }), Object.freeze({ ...base, trusted: true })]
     contexts.set(rt, pair)
@@ -80,10 +81,9 @@ function judge(
   request: OriginalRequest,
   method: DecisionMethod,
   identity: Identity,
-  identityHeaders: [string, string][],
   accessToken: string | undefined,
   gate: Gate,
-): Outcome {
+): Outcome | Promise<Outcome> {
   const ruleCheck = gate.check
   const login = rt.loginChecks.get(identity.provider)
   const allowed =
@@ -92,18 +92,35 @@ function judge(
     (ruleCheck === undefined || ruleCheck(identity)) &&
     (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
   if (!allowed) return { result: 'forbidden', method, identity, original: request, rule: gate.rule }
-  let headers = identityHeaders
-  const { passAccessToken, passAuthorization } = rt.config.headers
-  if ((passAccessToken || passAuthorization) && accessToken) {
-    headers = [...headers]
-    if (passAccessToken) headers.push([ACCESS_TOKEN_HEADER, accessToken])
-    if (passAuthorization) headers.push(['Authorization', `Bearer ${accessToken}`])
-  }
-  return { result: 'allow', method, identity, headers, rule: gate.rule }
+  return allowWithHeaders(rt, request, method, identity, accessToken, gate.rule)
 }
 
-const judgeSession = (rt: Runtime, req: AccessRequest, request: OriginalRequest, active: ActiveSession, gate: Gate): Outcome =>
-  judge(rt, req, request, 'cookie', active.session.identity, active.headers, active.session.accessToken, gate)
+/**
+ * The allow and its headers (headers/mapping.ts), plus the signed assertion when it is on. A value
+ * that cannot be sent safely is a 403: a deny rather than a broken or injected header.
+ */
+function allowWithHeaders(
+  rt: Runtime,
+  request: OriginalRequest,
+  method: DecisionMethod,
+  identity: Identity,
+  accessToken: string | undefined,
+  rule: string | undefined,
+): Outcome | Promise<Outcome> {
+  const mapping = headerMapping(rt.config.headers)
+  const mapped = mapping.identity(identity)
+  const headers = mapped && mapping.withToken(mapped, accessToken)
+  if (!headers) return { result: 'forbidden', method, identity, original: request, rule }
+  const signer = signerFor(rt.config)
+  // No audience without a known host: no assertion, and an app that requires one refuses.
+  if (!signer || !request.url || method === 'anonymous') return { result: 'allow', method, identity, headers, rule }
+  const jwt = signer.assertion(identity, request.url.host)
+  const allow = (token: string): Outcome => ({ result: 'allow', method, identity, headers: withAssertion(headers, signer.header, token), rule })
+  return typeof jwt === 'string' ? allow(jwt) : jwt.then(allow)
+}
+
+const judgeSession = (rt: Runtime, req: AccessRequest, request: OriginalRequest, active: ActiveSession, gate: Gate) =>
+  judge(rt, req, request, 'cookie', active.session.identity, active.session.accessToken, gate)
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */
 function bearerToken(header: string | undefined): string | undefined {
@@ -111,10 +128,10 @@ function bearerToken(header: string | undefined): string | undefined {
   return header.slice(7).trim()
 }
 
-function judgeBearer(rt: Runtime, req: AccessRequest, request: OriginalRequest, verdict: BearerVerdict, token: string, gate: Gate): Outcome {
+function judgeBearer(rt: Runtime, req: AccessRequest, request: OriginalRequest, verdict: BearerVerdict, token: string, gate: Gate): Outcome | Promise<Outcome> {
   if (verdict === 'invalid') return { result: 'unauthenticated', method: 'bearer', invalidToken: true, original: request, rule: gate.rule }
   if (verdict === 'forbidden') return { result: 'forbidden', method: 'bearer', identity: ANONYMOUS, original: request, rule: gate.rule }
-  return judge(rt, req, request, 'bearer', verdict.identity, verdict.headers, token, gate)
+  return judge(rt, req, request, 'bearer', verdict.identity, token, gate)
 }
 
 const NO_RULES: Gate = Object.freeze({ rule: 'default' })
@@ -143,7 +160,7 @@ export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outco
   const request = original(rt, req)
   if (isRefusal(request)) return refused(request.refused)
   const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, request)
-  if (gate.outcome) return gate.outcome
+  if (gate.outcome) return gate.outcome.result === 'allow' ? allowWithHeaders(rt, request, 'anonymous', ANONYMOUS, undefined, gate.rule) : gate.outcome
   const token = rt.bearer.active ? bearerToken(req.headers.authorization) : undefined
   if (token !== undefined) {
     if (token === '') return judgeBearer(rt, req, request, 'invalid', token, gate)

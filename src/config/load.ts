@@ -19,6 +19,9 @@ import './messages.js'
 import { parseRules } from '../rules/definitions.js'
 import type { RulesConfig } from '../rules/types.js'
 import type { JwtAlgorithm } from '../tokens/jwt.js'
+import { mappingProblems } from '../headers/mapping.js'
+import { ephemeralKeySet, loadKeySet } from '../assertion/keys.js'
+import type { AssertionConfig } from '../assertion/sign.js'
 
 export interface ProviderConfig {
   id: string
@@ -76,6 +79,8 @@ export interface Config {
   providers: readonly ProviderConfig[]
   authorization: AuthorizationConfig
   headers: RawConfig['headers']
+  /** The signed identity assertion with its keys; undefined when `headers.assertion.enabled` is false. */
+  assertion?: AssertionConfig
   cache: { maxEntries: number; maxTtlSeconds: number; bearerMaxEntries: number; negativeTtlSeconds: number }
   extraIssuers: readonly ExtraIssuerConfig[]
   upstream?: URL
@@ -159,6 +164,18 @@ function checkCidr(cidr: string): boolean {
   if (bits === undefined) return true
   const n = Number(bits)
   return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128)
+}
+
+/** The assertion's keys: loaded from files, or one generated per process. */
+async function assertionConfig(raw: RawConfig, baseDir: string, problems: string[]): Promise<AssertionConfig | undefined> {
+  const { keys: files, header, ttl } = raw.headers.assertion
+  if (files.length === 0 && raw.server.workers !== 1) {
+    problems.push('headers.assertion.keys: with server.workers other than 1 every worker would sign with its own generated key; give key files')
+    return undefined
+  }
+  const loaded = files.length > 0 ? await loadKeySet(files, baseDir) : { keys: ephemeralKeySet(), problems: [] }
+  problems.push(...loaded.problems)
+  return loaded.keys && { header, ttlSeconds: parseDuration(ttl)!, keys: loaded.keys }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -269,7 +286,8 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
   const rules = raw ? parseRules(raw.rules, raw.defaultRule, raw.providers) : undefined
   if (rules) problems.push(...rules.problems)
 
-  if (raw) problems.push(...offlineChecks(raw))
+  if (raw) problems.push(...offlineChecks(raw), ...mappingProblems(raw.headers))
+  const assertion = raw?.headers.assertion.enabled ? await assertionConfig(raw, options.baseDir ?? process.cwd(), problems) : undefined
   if (problems.length > 0 || missingEnv.size > 0 || !raw || !rules?.rules) throw new ConfigError(withMissingEnv(problems, missingEnv))
 
   const publicUrl = new URL(raw.server.publicUrl)
@@ -301,6 +319,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     providers,
     authorization: raw.authorization,
     headers: raw.headers,
+    assertion,
     cache: {
       maxEntries: raw.cache.maxEntries,
       maxTtlSeconds: parseDuration(raw.cache.maxTtl)!,

@@ -29,6 +29,43 @@ const httpUrl = z.string().refine((v) => {
 
 const stringList = z.array(z.string().min(1)).default([])
 
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a header name (letters, digits and !#$%&\'*+.^_`|~-)')
+
+/** 1 to 4 visible ASCII characters or spaces: a separator must never make a header value unsafe. */
+const headerSeparator = z.string().regex(/^[\x20-\x7e]{1,4}$/, 'must be 1 to 4 visible ASCII characters or spaces')
+
+export const HEADER_PRESETS = ['xauthrequest', 'forwarded'] as const
+export const HEADER_FIELDS = ['user', 'subject', 'email', 'preferred_username', 'groups', 'roles', 'provider', 'access_token'] as const
+
+const customHeaderSchema = z
+  .object({
+    name: headerName,
+    /** The identity field; `groups` and `roles` are lists, `access_token` the session's (kept fresh by refresh). */
+    field: z.enum(HEADER_FIELDS),
+    /** For lists: default `headers.separator`. */
+    separator: headerSeparator.optional(),
+  })
+  .strict()
+
+const assertionSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The request header carrying the JWT. */
+    header: headerName.default('X-Gatehouse-Assertion'),
+    /** Lifetime of each assertion; a cached one is reused until half of it has passed. */
+    ttl: duration('60s').refine((v) => {
+      const s = parseDuration(v) ?? 0
+      return s >= 10 && s <= 3600
+    }, 'must be between 10s and 1h'),
+    /**
+     * Signing keys, PEM (PKCS#8 private / SPKI public) or JWK files: the first signs (a private
+     * EC P-256 key: ES256, Ed25519: EdDSA), all are published. Empty: one key generated at start.
+     */
+    keys: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .prefault({})
+
 /** Allow-lists; every non-empty list must be satisfied (lists are ANDed, entries within ORed). */
 export const authorizationSchema = z
   .object({
@@ -186,9 +223,21 @@ export const configSchema = z
          * one; upstream mode strips them.
          */
         identityLike: z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a header name')).default([]),
+        /**
+         * Header sets sent on allow (src/headers/mapping.ts): `xauthrequest` (X-Auth-Request-*, as
+         * oauth2-proxy's set_xauthrequest) and/or `forwarded` (X-Forwarded-User/-Email/-Groups/
+         * -Preferred-Username, as its pass_user_headers). With passAccessToken each adds its -Access-Token.
+         */
+        presets: z.array(z.enum(HEADER_PRESETS)).default(['xauthrequest']),
+        /** How the presets join groups and roles; a group containing it is left out. */
+        separator: headerSeparator.default(','),
+        /** More headers: `{ name: X-WEBAUTH-USER, field: preferred_username }`; lists joined by `separator`. */
+        custom: z.array(customHeaderSchema).default([]),
+        /** The signed identity assertion (src/assertion/): off unless `enabled`. */
+        assertion: assertionSchema,
       })
       .strict()
-      .default({ passAccessToken: false, passAuthorization: false, identityLike: [], roles: false }),
+      .prefault({}),
     cache: z
       .object({
         /** Upper bound on cached sessions and verified tokens (each). */

@@ -1,7 +1,8 @@
 /**
- * The identity headers Gatehouse emits on every allow answer. All are always present (empty when
- * unknown, and Roles empty unless `headers.roles` opts in), which defeats Caddy 2.6.2's placeholder
- * leak and GHSA-7r4p-vjf4-gxv4.
+ * The `xauthrequest` preset's identity headers (the default). What an allow answer carries is decided
+ * by the header mapping (mapping.ts), which gives the same names and values for this preset. All are
+ * always present (empty when unknown, and Roles empty unless `headers.roles` opts in), which defeats
+ * Caddy 2.6.2's placeholder leak and GHSA-7r4p-vjf4-gxv4.
  */
 import type { Identity } from '../plugin.js'
 

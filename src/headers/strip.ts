@@ -8,6 +8,8 @@
  * one variable name (CVE-2025-64484), so `X_Auth_Request_User` is `X-Auth-Request-User` to the app.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import type { RawConfig } from '../config/schema.js'
+import { headerMapping } from './mapping.js'
 
 /** Every header starting with one of these is identity-like. */
 export const IDENTITY_PREFIXES: readonly string[] = ['x-auth-request-']
@@ -79,4 +81,20 @@ export function stripIdentityHeaders(headers: IncomingHttpHeaders, check: Identi
     }
   }
   return removed
+}
+
+const configured = new WeakMap<object, IdentityHeaderCheck>()
+
+/**
+ * The check for a config version: the built-in list, `headers.identityLike`, every name the
+ * header mapping sets (headers/mapping.ts) and the assertion header, so none can come from a client.
+ */
+export function identityCheckFor(headers: RawConfig['headers']): IdentityHeaderCheck {
+  let check = configured.get(headers)
+  if (!check) {
+    const extra = [...headers.identityLike, ...headerMapping(headers).names]
+    if (headers.assertion.enabled) extra.push(headers.assertion.header)
+    configured.set(headers, (check = identityHeaderCheck(Object.freeze(extra))))
+  }
+  return check
 }

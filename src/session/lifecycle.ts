@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import type { Metrics } from '../metrics.js'
 import type { LogoutClaims, Provider } from '../plugin.js'
+import { passesAccessToken } from '../headers/mapping.js'
 import { createRefresher } from './refresh.js'
 import { createSealer } from './seal.js'
 import type { Session } from './session.js'
@@ -51,7 +52,7 @@ export function createSessionLifecycle(d: LifecycleDeps): SessionLifecycle {
   const refresher = createRefresher({
     providers: d.providers,
     refreshSeconds: config.session.refreshSeconds,
-    passesAccessToken: config.headers.passAccessToken || config.headers.passAuthorization,
+    passesAccessToken: passesAccessToken(config.headers),
     expireSeconds: config.cookie.expireSeconds,
     shared,
     store,

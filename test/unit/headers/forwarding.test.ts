@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import type { IncomingHttpHeaders } from 'node:http'
 import { FORWARDING_HEADERS, METHOD_OVERRIDE_HEADERS, prepareUpstreamHeaders } from '../../../src/headers/forwarding.js'
-import { isIdentityHeader } from '../../../src/headers/strip.js'
+import { canonicalHeaderName, identityCheckFor, isIdentityHeader } from '../../../src/headers/strip.js'
+import { configSchema } from '../../../src/config/schema.js'
+import { headerMapping } from '../../../src/headers/mapping.js'
+import { identity as makeIdentity } from '../../helpers/session.js'
+
+const alice = makeIdentity()
 import { assertProperty, spellings } from '../../helpers/property.js'
 
 const PUBLIC = new URL('https://app.example.com')
@@ -68,5 +73,48 @@ describe('prepareUpstreamHeaders', () => {
   it('keeps only keep-alive/close/upgrade in Connection', () => {
     expect(prepare({ connection: 'Upgrade, X-Forwarded-For' }).connection).toBe('Upgrade')
     expect(prepare({ connection: 'X-Forwarded-Host' }).connection).toBeUndefined()
+  })
+})
+
+describe('prepareUpstreamHeaders with a header mapping (property)', () => {
+  it('for any mapping and any client copies of its names (any spelling, case, duplication), the app sees only Gatehouse\'s values', () => {
+    const headerName = fc.stringMatching(/^X-[A-Za-z][A-Za-z0-9-]{0,10}$/)
+    const fields = ['user', 'email', 'groups', 'roles', 'preferred_username', 'subject', 'provider', 'access_token'] as const
+    assertProperty(
+      fc.property(
+        fc.subarray(['xauthrequest', 'forwarded'] as const),
+        fc.uniqueArray(fc.record({ name: headerName, field: fc.constantFrom(...fields) }), { maxLength: 4, selector: (c) => canonicalHeaderName(c.name) }),
+        fc.boolean(),
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 })), { minLength: 1, maxLength: 8 }),
+        (presets, custom, assertion, pick, copies) => {
+          const config = Object.freeze(
+            configSchema.shape.headers.parse({ presets, custom, passAccessToken: true, assertion: { enabled: assertion, header: 'X-Gatehouse-Assertion' } }),
+          )
+          const mapping = headerMapping(config)
+          const names = [...mapping.names, ...(assertion ? ['X-Gatehouse-Assertion'] : [])]
+          fc.pre(names.length > 0)
+          // The client's request: chosen names, each spelled some way, sent once or several times.
+          const headers: IncomingHttpHeaders = { host: 'app.example.com', accept: '*/*' }
+          copies.forEach(([n, times], i) => {
+            const name = names[(n + pick) % names.length]!
+            const spelled = fc.sample(spellings(name), { numRuns: 1, seed: n + i })[0]!.toLowerCase()
+            const values = Array.from({ length: times + 1 }, (_, k) => `client-${i}-${k}`)
+            headers[spelled] = values.length === 1 ? values[0] : spelled === 'set-cookie' ? values : values.join(', ')
+          })
+          const identity = mapping.withToken(mapping.identity(alice)!, 'gatehouse-token')!
+          prepareUpstreamHeaders(headers, {
+            peer: '127.0.0.1',
+            trusted: false,
+            publicUrl: PUBLIC,
+            isIdentityHeader: identityCheckFor(config),
+            identity: assertion ? [...identity, ['X-Gatehouse-Assertion', 'signed']] : identity,
+          })
+          expect(JSON.stringify(headers)).not.toContain('client-')
+          for (const [name, value] of identity) expect(headers[name.toLowerCase()]).toBe(value)
+        },
+      ),
+      300,
+    )
   })
 })

@@ -4,12 +4,15 @@ import {
   canonicalHeaderName,
   connectionNamesIdentity,
   DEFAULT_IDENTITY_LIKE,
+  identityCheckFor,
   identityHeaderCheck,
   isIdentityHeader,
   stripIdentityHeaders,
 } from '../../../src/headers/strip.js'
 import { ACCESS_TOKEN_HEADER, IDENTITY_HEADERS } from '../../../src/headers/identity.js'
 import { assertProperty, spellings } from '../../helpers/property.js'
+import { configSchema } from '../../../src/config/schema.js'
+import { headerMapping } from '../../../src/headers/mapping.js'
 
 /** Written out here, not imported: deleting a name from the source list must fail this test. */
 const EXPECTED_DEFAULTS = [
@@ -71,5 +74,35 @@ describe('identity-like headers', () => {
 
   it('canonical names fold case, `_` and `.`', () => {
     expect(canonicalHeaderName('X_Auth.Request-USER')).toBe('x-auth-request-user')
+  })
+
+  it('a config\'s check covers every name its header mapping sets and the assertion header, in every spelling (property)', () => {
+    const headerName = fc.stringMatching(/^X-[A-Za-z][A-Za-z0-9-]{0,12}$/)
+    assertProperty(
+      fc.property(
+        fc.subarray(['xauthrequest', 'forwarded'] as const),
+        fc.boolean(),
+        fc.uniqueArray(headerName, { maxLength: 4, selector: canonicalHeaderName }),
+        fc.option(headerName, { nil: undefined }),
+        (presets, passAccessToken, names, assertionHeader) => {
+          const headers = Object.freeze(
+            configSchema.shape.headers.parse({
+              presets,
+              passAccessToken,
+              custom: names.map((name, i) => ({ name, field: i % 2 ? 'groups' : 'access_token' })),
+              assertion: assertionHeader ? { enabled: true, header: assertionHeader } : {},
+            }),
+          )
+          const check = identityCheckFor(headers)
+          const expected = [...headerMapping(headers).names, ...(assertionHeader ? [assertionHeader] : [])]
+          expect(expected.length).toBeGreaterThanOrEqual(names.length)
+          for (const name of expected) {
+            for (const spelled of fc.sample(spellings(name), { numRuns: 3, seed: name.length })) expect(check(spelled)).toBe(true)
+          }
+          expect(check('authorization')).toBe(false)
+        },
+      ),
+      100,
+    )
   })
 })

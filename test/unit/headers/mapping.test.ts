@@ -1,0 +1,188 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { validateHeaderValue } from 'node:http'
+import { configSchema, type RawConfig } from '../../../src/config/schema.js'
+import { headerMapping, headerSafe, joinList, mappingProblems, passesAccessToken } from '../../../src/headers/mapping.js'
+import { identityHeaderValues } from '../../../src/headers/identity.js'
+import type { Identity } from '../../../src/plugin.js'
+import { identity } from '../../helpers/session.js'
+import { assertProperty } from '../../helpers/property.js'
+
+/** `headers:` as the schema fills it in (frozen like a loaded config). */
+function headersConfig(input: Record<string, unknown> = {}): RawConfig['headers'] {
+  const parsed = configSchema.shape.headers.parse(input)
+  return Object.freeze(parsed)
+}
+
+const alice = identity({ user: 'u-1', email: 'alice@example.com', preferredUsername: 'alice', groups: ['staff', 'sre'], roles: ['admin', 'app:viewer'] })
+
+describe('header mapping presets', () => {
+  it('the default is exactly the X-Auth-Request-* set identityHeaderValues gives', () => {
+    for (const roles of [false, true]) {
+      expect(headerMapping(headersConfig({ roles })).identity(alice)).toEqual(identityHeaderValues(alice, roles))
+    }
+  })
+
+  it('forwarded is oauth2-proxy pass_user_headers: X-Forwarded-User/-Email/-Groups/-Preferred-Username', () => {
+    expect(headerMapping(headersConfig({ presets: ['forwarded'] })).identity(alice)).toEqual([
+      ['X-Forwarded-User', 'u-1'],
+      ['X-Forwarded-Email', 'alice@example.com'],
+      ['X-Forwarded-Groups', 'staff,sre'],
+      ['X-Forwarded-Preferred-Username', 'alice'],
+    ])
+  })
+
+  it('passAccessToken adds each preset\'s -Access-Token, passAuthorization a Bearer Authorization', () => {
+    const m = headerMapping(headersConfig({ presets: ['xauthrequest', 'forwarded'], passAccessToken: true, passAuthorization: true }))
+    const names = m.withToken(m.identity(alice)!, 'tok.en-1')!.slice(-3)
+    expect(names).toEqual([
+      ['X-Auth-Request-Access-Token', 'tok.en-1'],
+      ['X-Forwarded-Access-Token', 'tok.en-1'],
+      ['Authorization', 'Bearer tok.en-1'],
+    ])
+    expect(m.names).toContain('X-Forwarded-Access-Token')
+    expect(m.names).not.toContain('Authorization')
+  })
+
+  it('without a token, or with no header that carries one, the identity headers are returned as they are', () => {
+    const m = headerMapping(headersConfig({ passAccessToken: true }))
+    const h = m.identity(alice)!
+    expect(m.withToken(h, undefined)).toBe(h)
+    const plain = headerMapping(headersConfig())
+    expect(plain.withToken(plain.identity(alice)!, 'tok')).toBe(plain.identity(alice))
+  })
+
+  it('is computed once per identity object', () => {
+    const m = headerMapping(headersConfig())
+    expect(m.identity(alice)).toBe(m.identity(alice))
+  })
+})
+
+describe('custom headers', () => {
+  const grafana = headersConfig({
+    presets: [],
+    separator: ', ',
+    custom: [
+      { name: 'X-WEBAUTH-USER', field: 'preferred_username' },
+      { name: 'X-WEBAUTH-EMAIL', field: 'email' },
+      { name: 'X-WEBAUTH-GROUPS', field: 'groups', separator: ',' },
+      { name: 'X-WEBAUTH-ROLES', field: 'roles' },
+      { name: 'X-Kiali-Token', field: 'access_token' },
+    ],
+  })
+
+  it('each field lands in its header, lists with their separator; an access_token field is added per request', () => {
+    const m = headerMapping(grafana)
+    expect(m.withToken(m.identity(alice)!, 'at')).toEqual([
+      ['X-WEBAUTH-USER', 'alice'],
+      ['X-WEBAUTH-EMAIL', 'alice@example.com'],
+      ['X-WEBAUTH-GROUPS', 'staff,sre'],
+      ['X-WEBAUTH-ROLES', 'admin, app:viewer'],
+      ['X-Kiali-Token', 'at'],
+    ])
+    expect(passesAccessToken(grafana)).toBe(true)
+    expect(passesAccessToken(headersConfig())).toBe(false)
+  })
+
+  it('unknown values are sent empty, never left out', () => {
+    const m = headerMapping(grafana)
+    const anon: Identity = { subject: '', user: '', groups: [], roles: [], provider: '', expiresAt: 0 }
+    expect(m.identity(anon)!.map(([, v]) => v)).toEqual(['', '', '', ''])
+  })
+
+  it('header names are validated by the schema, with the key path', () => {
+    const bad = configSchema.shape.headers.safeParse({ custom: [{ name: 'X-Bad Name', field: 'user' }, { name: 'X-Ok', field: 'nope' }] })
+    expect(bad.success).toBe(false)
+    const paths = bad.error!.issues.map((i) => i.path.join('.'))
+    expect(paths).toEqual(expect.arrayContaining(['custom.0.name', 'custom.1.field']))
+    expect(configSchema.shape.headers.safeParse({ separator: '\n' }).success).toBe(false)
+    expect(configSchema.shape.headers.safeParse({ separator: '' }).success).toBe(false)
+  })
+
+  it('reserved names and names set twice (any spelling) are config problems', () => {
+    const problems = mappingProblems(
+      headersConfig({
+        passAccessToken: true,
+        presets: ['xauthrequest', 'forwarded'],
+        custom: [
+          { name: 'Host', field: 'user' },
+          { name: 'authorization', field: 'access_token' },
+          { name: 'x_auth_request.user', field: 'user' },
+          { name: 'X-Forwarded-For', field: 'user' },
+          { name: 'X-Grafana', field: 'user' },
+          { name: 'x-grafana', field: 'email' },
+        ],
+        assertion: { enabled: true, header: 'X-Forwarded-Email' },
+      }),
+    )
+    expect(problems).toEqual([
+      'headers.custom[0].name: "Host" is reserved (use passAuthorization for Authorization)',
+      'headers.custom[1].name: "authorization" is reserved (use passAuthorization for Authorization)',
+      'headers.custom[2].name: "x_auth_request.user" is already set by headers.presets (xauthrequest) (names compare in any case, "_" and "." as "-")',
+      'headers.custom[3].name: "X-Forwarded-For" is reserved (use passAuthorization for Authorization)',
+      'headers.custom[5].name: "x-grafana" is already set by headers.custom[4].name (names compare in any case, "_" and "." as "-")',
+      'headers.assertion.header: "X-Forwarded-Email" is already set by headers.presets (forwarded) (names compare in any case, "_" and "." as "-")',
+    ])
+    expect(mappingProblems(headersConfig({ presets: ['xauthrequest', 'forwarded'], passAccessToken: true }))).toEqual([])
+  })
+})
+
+/** Text with a good share of control characters, separators and non-ASCII. */
+const text = fc.string({
+  unit: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...'abcXYZ09@._-: ,;|') },
+    { weight: 1, arbitrary: fc.constantFrom('\r', '\n', '\t', '\0', '\u007f', '\u0085', '\u001b') },
+    { weight: 1, arbitrary: fc.constantFrom('é', 'ü', 'ß', '日', '😀', '\u2028', '\u00a0') },
+  ),
+  maxLength: 12,
+})
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+describe('header-safe values (property)', () => {
+  it('every emitted value is one Node accepts and holds no control byte or character; a control character in a single value refuses the allow', () => {
+    const fields = fc.constantFrom('user', 'subject', 'email', 'preferred_username', 'groups', 'roles', 'provider')
+    assertProperty(
+      fc.property(
+        fc.record({ subject: text, user: text, email: text, preferredUsername: text, groups: fc.array(text, { maxLength: 4 }), roles: fc.array(text, { maxLength: 4 }), provider: text }),
+        fc.array(fc.record({ field: fields, separator: fc.option(fc.constantFrom(',', ', ', ' ', ';', '|'), { nil: undefined }) }), { maxLength: 4 }),
+        fc.constantFrom(',', ', ', ' ', ';'),
+        (id, custom, separator) => {
+          const config = headersConfig({
+            presets: ['xauthrequest', 'forwarded'],
+            roles: true,
+            separator,
+            custom: custom.map((c, i) => ({ name: `X-Custom-${i}`, ...c })),
+          })
+          const ident: Identity = { ...id, expiresAt: 0 }
+          const headers = headerMapping(config).identity(ident)
+          const usedScalars = ['user', 'email', 'preferred_username', ...custom.map((c) => c.field)]
+          const byField: Record<string, string> = { subject: id.subject, user: id.user, email: id.email, preferred_username: id.preferredUsername, provider: id.provider }
+          const unsafe = usedScalars.some((f) => f in byField && CONTROL.test(byField[f]!))
+          expect(headers === undefined).toBe(unsafe)
+          if (!headers) return
+          for (const [name, value] of headers) {
+            expect(() => validateHeaderValue(name, value)).not.toThrow()
+            expect(value).not.toMatch(/[\u0000-\u001f\u007f]/) // no control byte on the wire
+            expect(Buffer.from(value, 'latin1').toString('utf8')).not.toMatch(CONTROL) // nor control text once read as UTF-8
+          }
+          // a list reads back as exactly its safe elements
+          const groups = new Map(headers).get('X-Forwarded-Groups')!
+          const kept = id.groups.filter((g) => !g.includes(separator.trim() || separator) && !CONTROL.test(g))
+          expect(groups).toBe(kept.map((g) => headerSafe(g)).join(separator))
+        },
+      ),
+    )
+  })
+
+  it('non-ASCII text goes out as its UTF-8 bytes', () => {
+    const sent = headerSafe('Jürgen 日本')!
+    expect(Buffer.from(sent, 'latin1').toString('utf8')).toBe('Jürgen 日本')
+    expect(headerSafe('a\r\nSet-Cookie: x=1')).toBeUndefined()
+    expect(joinList(['a', 'b\nc', 'd,e', 'f'], ',')).toBe('a,f')
+  })
+
+  it('an access token with a control character or a space refuses the allow', () => {
+    const m = headerMapping(headersConfig({ passAccessToken: true }))
+    for (const token of ['a\r\nX-Evil: 1', 'a b', 'tök']) expect(m.withToken(m.identity(alice)!, token)).toBeUndefined()
+  })
+})
