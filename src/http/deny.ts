@@ -8,6 +8,7 @@ import type { Deny } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import { signInUrl, type Runtime } from '../runtime.js'
 import { sendMessage } from './respond.js'
+import { redirectForbidden } from '../routes/forbidden.js'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -35,6 +36,7 @@ export function answerDeny(ctx: Context, rt: Runtime, outcome: Deny, shape: Deny
     return
   }
   if (outcome.result === 'forbidden') {
+    if (shape.redirectBrowsers && redirectForbidden(ctx, rt, outcome)) return
     sendMessage(ctx, 403, 'FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
     return
   }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { messagePage } from './pages.js'
+import { messagePage, pageUi, sendPage, type PageAction, type PageUi } from './pages.js'
 
 /** Whether the client would rather read JSON than HTML (API clients, fetch, XHR). */
 export function wantsJson(ctx: Context): boolean {
@@ -8,13 +8,24 @@ export function wantsJson(ctx: Context): boolean {
   return !accept.includes('text/html')
 }
 
+/** The branding of the request's config version, put in `ctx.state` by app.ts; the default without one. */
+export const uiOf = (ctx: Context): PageUi => (ctx.state as { pageUi?: PageUi }).pageUi ?? pageUi(undefined)
+
 /** Answers with a small HTML page or a JSON object, by what the client accepts. */
-export function sendMessage(ctx: Context, status: number, code: string, title: string, message: string, requestId?: string): void {
+export function sendMessage(
+  ctx: Context,
+  status: number,
+  code: string,
+  title: string,
+  message: string,
+  requestId?: string,
+  action?: PageAction,
+): void {
   ctx.status = status
   if (wantsJson(ctx)) {
     ctx.body = requestId ? { error: code, message, requestId } : { error: code, message }
   } else {
-    ctx.type = 'html'
-    ctx.body = messagePage(title, message, requestId)
+    const ui = uiOf(ctx)
+    sendPage(ctx, ui, messagePage(ui, title, message, requestId, action), status)
   }
 }
