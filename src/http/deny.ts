@@ -8,7 +8,7 @@ import type { Deny } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import { signInUrl, type Runtime } from '../runtime.js'
 import { sendMessage } from './respond.js'
-import { redirectForbidden } from '../routes/forbidden.js'
+import { redirectForbidden } from './forbidden-redirect.js'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 

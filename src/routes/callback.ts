@@ -11,7 +11,8 @@ import type { LoginResult } from '../plugin.js'
 import { AccessDeniedError, ForbiddenError, GatehouseError, LoginError } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { Runtime } from '../runtime.js'
-import { deniedLogins, displayName, forbiddenUrl } from './forbidden.js'
+import { forbiddenUrl } from '../http/forbidden-redirect.js'
+import { deniedLogins, displayName } from './denied-login.js'
 
 class StateMismatchError extends LoginError {
   override readonly code = 'STATE_MISMATCH'

@@ -17,7 +17,7 @@ import { readForm } from '../http/form.js'
 import { sendPage, signOutConfirmPage } from '../http/pages.js'
 import { uiOf } from '../http/respond.js'
 import type { Runtime } from '../runtime.js'
-import { deniedLogins } from './forbidden.js'
+import { deniedLogins } from './denied-login.js'
 import { sealSignOutState, signedOutUrl, signedOutWithState } from './signed-out.js'
 
 const MAX_FORM_BYTES = 4096

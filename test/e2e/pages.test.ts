@@ -8,7 +8,8 @@
  * request to another origin, readable text contrast, and dark mode really dark.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
@@ -19,7 +20,7 @@ import { DEMO_USERS, startRealm, type Realm } from '../../dev/devidp/realm.js'
 import { freePort, randomSecret } from '../helpers/stack.js'
 
 const SHOTS = join(process.cwd(), 'artifacts', 'screenshots')
-const WORK = join(process.cwd(), 'artifacts', 'screenshots-work')
+const WORK = mkdtempSync(join(tmpdir(), 'gatehouse-pages-'))
 const SECRET = 'gatehouse-secret'
 
 /** An SVG that would run a script if it were ever treated as a document with scripts allowed. */
@@ -74,7 +75,6 @@ async function startInstance(name: Instance['name'], port: number, appPort: numb
 beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
-  mkdirSync(WORK, { recursive: true })
   writeFileSync(join(WORK, 'logo.svg'), LOGO_SVG)
   const [plainPort, brandedPort, appPort] = [await freePort(), await freePort(), await freePort()]
   const origins = [plainPort, brandedPort].map((p) => `http://localhost:${p}`)
@@ -109,6 +109,7 @@ afterAll(async () => {
   for (const i of Object.values(instances)) await i?.gh.close()
   await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)))
   await realm?.close()
+  rmSync(WORK, { recursive: true, force: true })
 })
 
 /** A fresh browser context with a log of every request URL and every dialog (a script that ran). */
