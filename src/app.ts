@@ -14,6 +14,11 @@ import { startRoute } from './routes/start.js'
 import { callbackRoute } from './routes/callback.js'
 import { signInRoute } from './routes/sign-in.js'
 import { signOutRoute } from './routes/sign-out.js'
+import { signedOutRoute, SIGNED_OUT_PATH } from './routes/signed-out.js'
+import { forbiddenRoute } from './routes/forbidden.js'
+import { FORBIDDEN_PATH } from './http/forbidden-redirect.js'
+import { logoRoute } from './routes/static.js'
+import { pageUi } from './http/pages.js'
 import { backchannelLogoutRoute } from './routes/backchannel-logout.js'
 import { userinfoRoute } from './routes/userinfo.js'
 import { pingRoute, readyRoute, type ReadinessCheck } from './routes/health.js'
@@ -46,6 +51,9 @@ export function createApp(deps: AppDeps): App {
 
   koa.use(errorHandler(logger))
   koa.use(async (ctx, next) => {
+    // The branding every page (deny and error pages included) is drawn with: built once per config version.
+    const { config } = getRuntime()
+    ctx.state.pageUi = pageUi(config.ui, config.server.publicUrl)
     if (ctx.path === '/oauth2/auth') return auth(ctx)
     if (ctx.path === '/oauth2/forward-auth') return forwardAuth(ctx)
     // Every other Gatehouse answer is personal or one-time: never cached.
@@ -62,6 +70,9 @@ export function createApp(deps: AppDeps): App {
   router.get('/oauth2/sign_in', signInRoute(getRuntime))
   router.get('/oauth2/sign_out', signOutRoute(getRuntime))
   router.post('/oauth2/sign_out', signOutRoute(getRuntime))
+  router.get(SIGNED_OUT_PATH, signedOutRoute(getRuntime))
+  router.get(FORBIDDEN_PATH, forbiddenRoute(getRuntime))
+  router.get('/oauth2/static/logo', logoRoute(getRuntime))
   router.get('/oauth2/userinfo', userinfoRoute(getRuntime))
   router.post('/oauth2/backchannel_logout', backchannelLogoutRoute(getRuntime, logger))
   router.get(JWKS_PATH, jwksRoute(getRuntime))

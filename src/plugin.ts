@@ -64,6 +64,11 @@ export interface LoginInput {
   state: string
   nonce: string
   codeVerifier: string
+  /**
+   * The user asked to use another account: ask the IdP to show its account chooser or login form
+   * even if it still has a session (OIDC `prompt=select_account` or `prompt=login`).
+   */
+  switchAccount?: boolean
 }
 
 /** The callback as received, plus the flow values kept in the state cookie. */
@@ -97,7 +102,11 @@ export interface Provider {
    */
   refresh?(session: RefreshInput): Promise<LoginResult>
   verifyBearer?(token: string): Promise<Identity | typeof NotResponsible>
-  endSessionUrl?(idToken: string | undefined, postLogoutRedirectUri: string): URL | undefined
+  /**
+   * RP-initiated logout URL, or undefined. `postLogoutRedirectUri` is always Gatehouse's signed-out
+   * page; `state` (when given) must come back on it unchanged, as OIDC RP-Initiated Logout's `state`.
+   */
+  endSessionUrl?(idToken: string | undefined, postLogoutRedirectUri: string, state?: string): URL | undefined
   /**
    * Back-channel logout: verifies a logout token (signature through the provider's key set, iss,
    * aud, iat/exp, events, sid or sub, no nonce). Throws on any failure. Replay (`jti`) is the core's job.

@@ -34,7 +34,7 @@ const realm = await start(() => startRealm({
   port: IDP_PORT,
   realm: 'demo',
   users: DEMO_USERS,
-  clients: [{ clientId: 'gatehouse', clientSecret, redirectUris: [`${publicUrl}/oauth2/callback`], postLogoutRedirectUris: [`${publicUrl}/`, `${publicUrl}/oauth2/sign_in`], serviceAccount: true }],
+  clients: [{ clientId: 'gatehouse', clientSecret, redirectUris: [`${publicUrl}/oauth2/callback`], postLogoutRedirectUris: [`${publicUrl}/oauth2/signed_out`], serviceAccount: true }],
   banner: 'DEVELOPMENT IDENTITY PROVIDER: for the Gatehouse demo only. Never use it in production.',
 }))
 closers.push(() => realm.close())

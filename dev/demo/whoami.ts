@@ -1,6 +1,6 @@
 /** A tiny app for the demo: shows the identity headers Gatehouse sent it. */
 import { createServer, type Server } from 'node:http'
-import { escapeHtml, page } from '../../src/http/pages.js'
+import { escapeHtml, page, pageUi } from '../../src/http/pages.js'
 import { IDENTITY_HEADERS } from '../../src/headers/identity.js'
 
 export function startWhoami(port: number, host = '127.0.0.1'): Promise<Server> {
@@ -13,6 +13,7 @@ export function startWhoami(port: number, host = '127.0.0.1'): Promise<Server> {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
     res.end(
       page(
+        pageUi(undefined),
         'whoami',
         `<h1>Hello${email ? ', ' + escapeHtml(email) : ''}</h1>
 <p>This app has no login of its own. Gatehouse checked your session and sent these headers:</p>

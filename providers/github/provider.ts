@@ -46,6 +46,8 @@ export function createGitHubProvider(id: string, options: GitHubOptions, ctx: Pr
       url.searchParams.set('code_challenge', await client.calculatePKCECodeChallenge(input.codeVerifier))
       url.searchParams.set('code_challenge_method', 'S256')
       url.searchParams.set('allow_signup', 'false')
+      // GitHub's account picker; it has no RP-initiated logout, so this is how another account gets chosen.
+      if (input.switchAccount) url.searchParams.set('prompt', 'select_account')
       return url
     },
     async callback(input: CallbackInput) {

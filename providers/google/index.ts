@@ -22,6 +22,7 @@ export default defineProvider<GoogleOptions>({
       type: 'google',
       displayName: 'Google',
       issuerAliases: [schemelessIssuer(options.issuer)],
+      switchAccountPrompt: 'select_account',
       authParams: () => ({
         // `hd` only steers Google's account chooser; the claim is what gets checked below.
         ...(domains.length ? { hd: domains.length === 1 ? domains[0] : '*' } : {}),

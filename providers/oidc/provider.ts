@@ -19,6 +19,10 @@ export type Claims = Record<string, unknown>
 /** Maps verified ID-token claims (and the raw token response) onto an identity. */
 export type ClaimMapper = (claims: Claims, tokens: client.TokenEndpointResponse) => Identity
 
+/** Adds `value` to a space-separated `prompt`; `none` goes, since it would forbid the very form asked for. */
+export const withPrompt = (prompt: string | undefined, value: string): string =>
+  [...new Set([...(prompt ?? '').split(' ').filter((p) => p && p !== 'none'), value])].join(' ')
+
 export interface OidcHooks {
   type: string
   displayName: string
@@ -26,6 +30,8 @@ export interface OidcHooks {
   mapClaims?: (base: Identity, claims: Claims, tokens: client.TokenEndpointResponse) => Identity
   /** Extra authorization-request parameters. */
   authParams?: () => Record<string, string>
+  /** The `prompt` value that lets the user pick another account (default `login`; Google: `select_account`). */
+  switchAccountPrompt?: string
   /** Other spellings of the issuer accepted in ID-token `iss` (Google's scheme-less one). */
   issuerAliases?: readonly string[]
 }
@@ -193,6 +199,8 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     },
     async authorizationUrl(input: LoginInput) {
       const config = await configuration()
+      const extra: Record<string, string> = { ...options.extraAuthParams, ...hooks.authParams?.() }
+      if (input.switchAccount) extra.prompt = withPrompt(extra.prompt, hooks.switchAccountPrompt ?? 'login')
       return client.buildAuthorizationUrl(config, {
         redirect_uri: input.redirectUri,
         scope: options.scopes.join(' '),
@@ -200,8 +208,7 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
         nonce: input.nonce,
         code_challenge: await client.calculatePKCECodeChallenge(input.codeVerifier),
         code_challenge_method: 'S256',
-        ...options.extraAuthParams,
-        ...hooks.authParams?.(),
+        ...extra,
       })
     },
     async callback(input: CallbackInput): Promise<LoginResult> {
@@ -239,12 +246,13 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
         ...tokenLifetimes(tokens, claims),
       }
     },
-    endSessionUrl(idToken, postLogoutRedirectUri) {
+    endSessionUrl(idToken, postLogoutRedirectUri, state) {
       // Only reachable after a login, so discovery has completed; never block sign-out on it.
       const config = discoveredSync
       if (!config || !config.serverMetadata().end_session_endpoint) return undefined
       const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri }
       if (idToken) params.id_token_hint = idToken
+      if (state) params.state = state
       return client.buildEndSessionUrl(config, params)
     },
   }

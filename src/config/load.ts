@@ -14,6 +14,7 @@ import { BUILTIN_PROVIDERS, createRegistry, resolveDefinition, type Registry } f
 import { parseDuration } from './duration.js'
 import { cookieName } from './cookie-name.js'
 import { sessionConfig, type SessionConfig } from './session.js'
+import { uiConfig, type UiConfig } from './ui.js'
 import { configSchema, type AuthorizationConfig, type RawConfig } from './schema.js'
 import './messages.js'
 import { parseRules } from '../rules/definitions.js'
@@ -90,6 +91,8 @@ export interface Config {
   /** Serve /metrics on the main listener too. */
   metricsOnMainListener: boolean
   logging: RawConfig['logging']
+  /** Page branding; the logo already read and checked. */
+  ui: UiConfig
   /** Where the file was read from, for reloads. */
   source?: string
 }
@@ -287,8 +290,11 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
   if (rules) problems.push(...rules.problems)
 
   if (raw) problems.push(...offlineChecks(raw), ...mappingProblems(raw.headers))
-  const assertion = raw?.headers.assertion.enabled ? await assertionConfig(raw, options.baseDir ?? process.cwd(), problems) : undefined
-  if (problems.length > 0 || missingEnv.size > 0 || !raw || !rules?.rules) throw new ConfigError(withMissingEnv(problems, missingEnv))
+  const baseDir = options.baseDir ?? process.cwd()
+  const assertion = raw?.headers.assertion.enabled ? await assertionConfig(raw, baseDir, problems) : undefined
+  const ui = raw ? await uiConfig(raw.ui, baseDir) : undefined
+  if (ui) problems.push(...ui.problems)
+  if (problems.length > 0 || missingEnv.size > 0 || !raw || !rules?.rules || !ui) throw new ConfigError(withMissingEnv(problems, missingEnv))
 
   const publicUrl = new URL(raw.server.publicUrl)
   const config: Config = {
@@ -336,6 +342,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
     metrics: raw.metrics.listen ? splitListen(raw.metrics.listen) : undefined,
     metricsOnMainListener: raw.metrics.onMainListener ?? (!raw.metrics.listen && !raw.upstream),
     logging: raw.logging,
+    ui: ui.ui,
   }
   return deepFreeze(config)
 }

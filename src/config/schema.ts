@@ -7,6 +7,7 @@ import { parseDuration } from './duration.js'
 import { defaultRuleSchema, rulesSchema } from '../rules/schema.js'
 import { JWT_ALGORITHMS } from '../tokens/jwt.js'
 import { sessionSchema } from './session.js'
+import { uiSchema } from './ui.js'
 
 const duration = (fallback: string) =>
   z
@@ -282,6 +283,8 @@ export const configSchema = z
       })
       .strict()
       .default({ level: 'info', format: 'json', accessLog: false, accessLogEmail: false }),
+    /** Branding of Gatehouse's own pages (src/config/ui.ts). */
+    ui: uiSchema,
   })
   .strict()
 

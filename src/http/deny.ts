@@ -9,6 +9,8 @@ import type { Deny } from '../access/decide.js'
 import { isBrowserNavigation } from '../request/deny-shape.js'
 import { signInUrl, type Runtime } from '../runtime.js'
 import { KOA_REPLY, message, writeMessage, type Reply } from './respond.js'
+import { redirectForbidden, SAFE_METHODS } from './forbidden-redirect.js'
+import { pageUi } from './pages.js'
 
 export interface DenyShape {
   /** Send browser navigations 302/303 to sign in (forward-auth, upstream). */
@@ -29,18 +31,18 @@ const REFUSED = message('REQUEST_REFUSED', 'Request refused', 'This request cann
 const FORBIDDEN = message('FORBIDDEN', 'Access denied', 'You are signed in but not allowed to access this resource.')
 const UNAUTHENTICATED = message('UNAUTHENTICATED', 'Sign-in required', 'Sign in to access this resource.')
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 export function writeDeny<T>(reply: Reply<T>, to: T, rt: Runtime, outcome: Deny, shape: DenyShape): void {
   reply.set(to, 'Cache-Control', 'no-store')
+  const ui = pageUi(rt.config.ui, rt.config.server.publicUrl)
   if (rt.config.server.debugRuleHeader && outcome.rule) reply.set(to, DEBUG_RULE_HEADER, outcome.rule)
   if (outcome.result === 'refused') {
     // No login redirect: signing in would not make the request any less ambiguous.
-    writeMessage(reply, to, shape.refusedStatus, REFUSED)
+    writeMessage(reply, to, ui, shape.refusedStatus, REFUSED)
     return
   }
   if (outcome.result === 'forbidden') {
-    writeMessage(reply, to, 403, FORBIDDEN)
+    if (shape.redirectBrowsers && redirectForbidden(reply, to, rt, outcome)) return
+    writeMessage(reply, to, ui, 403, FORBIDDEN)
     return
   }
   const url = outcome.original.url
@@ -52,7 +54,7 @@ export function writeDeny<T>(reply: Reply<T>, to: T, rt: Runtime, outcome: Deny,
     return
   }
   if (shape.locationOn401) reply.set(to, 'Location', login)
-  writeMessage(reply, to, 401, UNAUTHENTICATED)
+  writeMessage(reply, to, ui, 401, UNAUTHENTICATED)
 }
 
 export const answerDeny = (ctx: Context, rt: Runtime, outcome: Deny, shape: DenyShape): void => writeDeny(KOA_REPLY, ctx, rt, outcome, shape)

@@ -53,7 +53,9 @@ export function errorHandler(logger: Logger) {
       ctx.set('Cache-Control', 'no-store')
       ctx.set('X-Request-Id', requestId)
       const message = known ? err.publicMessage : foreign ? PLUGIN_MESSAGES[foreign] : 'Something went wrong.'
-      sendMessage(ctx, status, code, TITLES[status] ?? 'Error', message, requestId)
+      // A failed login (stale link, IdP said no) is retried from the start; the page says how.
+      const retry = err instanceof LoginError ? { href: '/oauth2/sign_in', label: 'Sign in again' } : undefined
+      sendMessage(ctx, status, code, TITLES[status] ?? 'Error', message, requestId, retry)
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
-import { messagePage } from './pages.js'
+import { messagePage, pageUi, type PageAction, type PageUi } from './pages.js'
 
 export type BodyType = 'html' | 'json' | 'text'
 
@@ -53,13 +53,13 @@ export function wantsJson(headers: IncomingHttpHeaders): boolean {
   return accept === undefined || !accept.includes('text/html')
 }
 
-/** A message with its two bodies rendered once; answers with a request id render theirs per request. */
+/** A message with its JSON body rendered once, and its page once per branding. */
 export interface Message {
   code: string
   title: string
   text: string
   json: string
-  html: string
+  pages: WeakMap<PageUi, string>
 }
 
 export const message = (code: string, title: string, text: string): Message => ({
@@ -67,18 +67,31 @@ export const message = (code: string, title: string, text: string): Message => (
   title,
   text,
   json: JSON.stringify({ error: code, message: text }),
-  html: messagePage(title, text),
+  pages: new WeakMap(),
 })
 
-export function writeMessage<T>(reply: Reply<T>, to: T, status: number, m: Message, requestId?: string): void {
-  const json = wantsJson(reply.requestHeaders(to))
-  let body: string
-  if (!requestId) body = json ? m.json : m.html
-  else body = json ? JSON.stringify({ error: m.code, message: m.text, requestId }) : messagePage(m.title, m.text, requestId)
-  reply.send(to, status, json ? 'json' : 'html', body)
+function pageOf(m: Message, ui: PageUi): string {
+  let html = m.pages.get(ui)
+  if (html === undefined) m.pages.set(ui, (html = messagePage(ui, m.title, m.text)))
+  return html
 }
 
+/** Answers with `m`; a request id or an action makes the body particular to this answer. */
+export function writeMessage<T>(reply: Reply<T>, to: T, ui: PageUi, status: number, m: Message, requestId?: string, action?: PageAction): void {
+  if (wantsJson(reply.requestHeaders(to))) {
+    const body = requestId ? JSON.stringify({ error: m.code, message: m.text, requestId }) : m.json
+    reply.send(to, status, 'json', body)
+    return
+  }
+  for (const [name, value] of ui.style.headers) reply.set(to, name, value)
+  const body = requestId || action ? messagePage(ui, m.title, m.text, requestId, action) : pageOf(m, ui)
+  reply.send(to, status, 'html', body)
+}
+
+/** The branding of the request's config version, put in `ctx.state` by app.ts; the default without one. */
+export const uiOf = (ctx: Context): PageUi => (ctx.state as { pageUi?: PageUi }).pageUi ?? pageUi(undefined)
+
 /** Answers a Koa route with a small HTML page or a JSON object, by what the client accepts. */
-export function sendMessage(ctx: Context, status: number, code: string, title: string, text: string, requestId?: string): void {
-  writeMessage(KOA_REPLY, ctx, status, message(code, title, text), requestId)
+export function sendMessage(ctx: Context, status: number, code: string, title: string, text: string, requestId?: string, action?: PageAction): void {
+  writeMessage(KOA_REPLY, ctx, uiOf(ctx), status, message(code, title, text), requestId, action)
 }

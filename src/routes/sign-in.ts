@@ -4,7 +4,8 @@
  * response starts (GHSA-f24x-5g9q-753f).
  */
 import type { Context } from 'koa'
-import { signInPage } from '../http/pages.js'
+import { sendPage, signInPage } from '../http/pages.js'
+import { uiOf } from '../http/respond.js'
 import type { Runtime } from '../runtime.js'
 import { chooseReturnUrl } from './start.js'
 
@@ -24,9 +25,9 @@ export function signInRoute(getRuntime: () => Runtime) {
       ctx.redirect(startUrl(rt.providers.keys().next().value!))
       return
     }
-    ctx.type = 'html'
     // The config's displayName (default: the plugin's) names the button, so two OIDC providers differ.
     const labels = new Map(rt.config.providers.map((p) => [p.id, p.displayName]))
-    ctx.body = signInPage([...rt.providers.values()].map((p) => ({ id: p.id, label: labels.get(p.id) ?? p.displayName, href: startUrl(p.id) })))
+    const ui = uiOf(ctx)
+    sendPage(ctx, ui, signInPage(ui, [...rt.providers.values()].map((p) => ({ id: p.id, label: labels.get(p.id) ?? p.displayName, href: startUrl(p.id) }))))
   }
 }

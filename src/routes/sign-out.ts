@@ -1,6 +1,10 @@
 /**
  * `/oauth2/sign_out?rd=`: clears the session, then continues to the provider's end-session
- * endpoint (Keycloak) with `id_token_hint` and `post_logout_redirect_uri`, or to `rd`.
+ * endpoint (Keycloak) with `id_token_hint`, or straight to the signed-out page.
+ *
+ * The IdP only ever gets one `post_logout_redirect_uri`, the signed-out page (signed-out.ts): an
+ * app's `rd` that the IdP does not know would make Keycloak refuse the logout and keep its session.
+ * The validated `rd` travels sealed in `state`, and the signed-out page goes on to it.
  *
  * A foreign site must not sign users out (an `<img src=…/oauth2/sign_out>`), nor see an
  * `id_token_hint`: a request that is not from a trusted origin (src/http/fetch-context.ts) gets a
@@ -10,13 +14,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
 import { fromTrustedOrigin } from '../http/fetch-context.js'
 import { readForm } from '../http/form.js'
-import { messagePage, signOutConfirmPage } from '../http/pages.js'
+import { sendPage, signOutConfirmPage } from '../http/pages.js'
+import { uiOf } from '../http/respond.js'
 import type { Runtime } from '../runtime.js'
+import { deniedLogins } from './denied-login.js'
+import { sealSignOutState, signedOutUrl, signedOutWithState } from './signed-out.js'
 
 const MAX_FORM_BYTES = 4096
 
 /** The confirmation form's token: only someone who holds the session cookie can compute it. */
-const formToken = (rt: Runtime, rawSession: string | undefined) =>
+export const signOutToken = (rt: Runtime, rawSession: string | undefined) =>
   createHmac('sha256', rt.config.cookie.keys[0]!).update(`sign-out\0${rawSession ?? ''}`).digest('base64url')
 
 const sameToken = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
@@ -29,15 +36,13 @@ export function signOutRoute(getRuntime: () => Runtime) {
     const form = ctx.method === 'POST' ? await readForm(ctx, MAX_FORM_BYTES) : undefined
     const rdParam = form?.get('rd') ?? (typeof ctx.query.rd === 'string' ? ctx.query.rd : undefined)
     const rd = rt.validateRedirect(rdParam)
-    const token = formToken(rt, rt.sessions.raw(header))
+    const token = signOutToken(rt, rt.sessions.raw(header))
     const trusted =
       fromTrustedOrigin(ctx.req.headers, rt.config.server.publicUrl, rt.validateRedirect) ||
       (form !== undefined && sameToken(form.get('token') ?? '', token))
     if (!trusted) {
-      ctx.type = 'html'
-      ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-      ctx.set('X-Frame-Options', 'DENY')
-      ctx.body = signOutConfirmPage('/oauth2/sign_out', rd, token)
+      const ui = uiOf(ctx)
+      sendPage(ctx, ui, signOutConfirmPage(ui, '/oauth2/sign_out', rd, token))
       return
     }
 
@@ -47,17 +52,16 @@ export function signOutRoute(getRuntime: () => Runtime) {
     rt.sessions.forget(header)
     // A copy of the cookie taken before sign-out is refused too, in every process and replica.
     if (active) await rt.sessions.end(active, header).catch(() => undefined)
-    const provider = active ? rt.providers.get(active.session.identity.provider) : undefined
-    const afterLogout = rd ?? new URL('/oauth2/sign_in', rt.config.server.publicUrl).href
-    const endSession = provider?.endSessionUrl?.(active?.session.idToken, afterLogout)
-    const next = endSession?.href ?? rd
-    if (next) {
-      ctx.redirect(next)
-      // After a POST, the browser must continue with a GET.
-      if (ctx.method === 'POST') ctx.status = 303
-      return
-    }
-    ctx.type = 'html'
-    ctx.body = messagePage('Signed out', 'You have been signed out.')
+    // A login refused by authorization left no session, but an IdP session that sign-out must end.
+    const denied = deniedLogins(rt)
+    const refused = active ? undefined : denied.read(header)
+    if (denied.present(header)) ctx.append('Set-Cookie', denied.clear())
+    const provider = rt.providers.get(active?.session.identity.provider ?? refused?.provider ?? '')
+    const state = rd ? sealSignOutState(rt, rd) : undefined
+    const idToken = active ? active.session.idToken : refused?.idToken
+    const endSession = provider?.endSessionUrl?.(idToken, signedOutUrl(rt), state)
+    ctx.redirect(endSession?.href ?? signedOutWithState(rt, state))
+    // After a POST, the browser must continue with a GET.
+    if (ctx.method === 'POST') ctx.status = 303
   }
 }

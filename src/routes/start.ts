@@ -1,4 +1,7 @@
-/** `/oauth2/start?rd=&provider=`: begins a login with state, nonce and PKCE S256. */
+/**
+ * `/oauth2/start?rd=&provider=&switch_account=1`: begins a login with state, nonce and PKCE S256.
+ * `switch_account=1` (the forbidden page's "Use another account") asks the IdP for its account chooser.
+ */
 import type { Context } from 'koa'
 import { connect } from 'node:net'
 import { BadRequestError, UpstreamIdpError } from '../errors.js'
@@ -66,6 +69,7 @@ export function startRoute(getRuntime: () => Runtime) {
       state: flow.state,
       nonce: flow.nonce,
       codeVerifier: flow.codeVerifier,
+      ...(ctx.query.switch_account === '1' ? { switchAccount: true } : {}),
     })
     await ensureReachable(url)
     ctx.set('Set-Cookie', setCookies)

@@ -13,7 +13,7 @@ import { countDecision, countFailure } from '../access-log.js'
 import type { Metrics } from '../metrics.js'
 import type { Runtime } from '../runtime.js'
 import { answerDeny, DEBUG_RULE_HEADER, writeDeny, type DenyShape } from '../http/deny.js'
-import { KOA_REPLY, message, RAW_REPLY, writeMessage } from '../http/respond.js'
+import { KOA_REPLY, message, RAW_REPLY, uiOf, writeMessage } from '../http/respond.js'
 
 export type VerifyEndpoint = 'auth' | 'forward_auth'
 
@@ -47,7 +47,7 @@ function failClosed(ctx: Context, logger: Logger, err: unknown, requestId: strin
   logger.warn({ requestId, code: (err as { code?: string }).code, err: { message: (err as Error).message } }, 'decision failed; denying')
   ctx.set('Cache-Control', 'no-store')
   ctx.set('X-Request-Id', requestId)
-  writeMessage(KOA_REPLY, ctx, 401, DECISION_UNAVAILABLE, requestId)
+  writeMessage(KOA_REPLY, ctx, uiOf(ctx), 401, DECISION_UNAVAILABLE, requestId)
 }
 
 /** A decision begun by `fastPath` and finished by the Koa route (decide runs once per request). */

@@ -41,7 +41,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         clientId: 'gatehouse',
         clientSecret: 'gatehouse-secret',
         redirectUris: [`${url}/oauth2/callback`],
-        postLogoutRedirectUris: [`${url}/oauth2/sign_in`, `${url}/`],
+        postLogoutRedirectUris: [`${url}/oauth2/signed_out`],
         backchannelLogoutUri: `${url}/oauth2/backchannel_logout`,
       },
     ],

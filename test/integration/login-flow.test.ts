@@ -69,7 +69,10 @@ describe('full login flow against a Keycloak-shaped realm', () => {
     const endSession = new URL(signOut.location!)
     expect(endSession.href.startsWith(stack.realm.issuer + '/protocol/openid-connect/logout')).toBe(true)
     expect(endSession.searchParams.get('id_token_hint')).toBeTruthy()
-    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(stack.url + '/')
+    // One fixed URI for the IdP; the rd travels sealed in `state` and the signed-out page goes on to it.
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(stack.url + '/oauth2/signed_out')
+    const back = await browser.get(`${stack.url}/oauth2/signed_out?state=${encodeURIComponent(endSession.searchParams.get('state')!)}`)
+    expect([back.status, back.location]).toEqual([302, stack.url + '/'])
     expect(signOut.headers.getSetCookie().some((c) => /^_gatehouse=; Path=\/; Max-Age=0/.test(c))).toBe(true)
 
     const after = await browser.get(`${stack.url}/oauth2/auth`, nginxHeaders)

@@ -58,7 +58,10 @@ export async function loginVia(
   const start = await browser.get(await startLinkFor(browser, h, id), HTML)
   if (start.status !== 302) return start
   const toCallback = await reachCallback(browser, h, start, realmUser)
-  return browser.get(toCallback, HTML)
+  const callback = await browser.get(toCallback, HTML)
+  // A refused login lands on the forbidden page by a redirect (the one-time callback URL leaves the address bar).
+  if (callback.location && new URL(callback.location).pathname === '/oauth2/forbidden') return browser.get(callback.location, HTML)
+  return callback
 }
 
 /** Walks the IdP part and returns the callback URL the IdP redirected to, without calling it. */

@@ -75,7 +75,10 @@ describe('sign-out from another site', () => {
     const res = await post(form!.fields)
     expect(res.status).toBe(303)
     expect(clears(res)).toBe(true)
-    expect(new URL(res.headers.get('location')!).searchParams.get('post_logout_redirect_uri')).toBe(stack.url + '/')
+    const next = new URL(res.headers.get('location')!)
+    expect(next.searchParams.get('post_logout_redirect_uri')).toBe(stack.url + '/oauth2/signed_out')
+    const landing = await fetch(`${stack.url}/oauth2/signed_out?state=${encodeURIComponent(next.searchParams.get('state')!)}`, { redirect: 'manual' })
+    expect([landing.status, landing.headers.get('location')]).toEqual([302, stack.url + '/'])
   })
 
   it('a cross-site POST without the token is only asked to confirm', async () => {

@@ -102,8 +102,16 @@ describe('upstream mode', () => {
   })
 
   it('forbids users outside the authorization settings', async () => {
-    const res = await request(gh.url).get('/app').set({ Cookie: sessionCookie(gh.runtime(), { provider: 'gone' }), Accept: 'text/html' })
+    const cookie = sessionCookie(gh.runtime(), { provider: 'gone' })
+    const res = await request(gh.url).get('/app').set({ Cookie: cookie, Accept: 'application/json' })
     expect(res.status).toBe(403)
+    // A browser navigation goes on to the forbidden page, which names the account.
+    const page = await request(gh.url).get('/app').set({ Cookie: cookie, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' })
+    expect(page.status).toBe(302)
+    expect(page.headers.location).toBe(`${gh.url}/oauth2/forbidden?rd=${encodeURIComponent(`${gh.url}/app`)}`)
+    const forbidden = await request(gh.url).get('/oauth2/forbidden').set({ Cookie: cookie, Accept: 'text/html' })
+    expect(forbidden.status).toBe(403)
+    expect(forbidden.text).toContain('alice@example.com')
   })
 
   it('authorises WebSocket upgrades by session and strips smuggled headers', async () => {

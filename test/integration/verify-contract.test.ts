@@ -112,9 +112,15 @@ describe('verify endpoints from a trusted proxy', () => {
     expect(a.headers['x-auth-request-groups']).toBe('staff,sre')
     const f = await request(gh.url).get('/oauth2/forward-auth').set('Cookie', cookie)
     expect(f.status).toBe(200)
-    const denied = await request(gh.url).get('/oauth2/forward-auth?allowed_groups=kiali').set({ Cookie: cookie, Accept: HTML })
+    const denied = await request(gh.url).get('/oauth2/forward-auth?allowed_groups=kiali').set({ Cookie: cookie, Accept: HTML, 'Sec-Fetch-Mode': 'cors' })
     expect(denied.status).toBe(403)
     expect(denied.text).toContain('not allowed')
+    // A browser navigation goes to the forbidden page instead, which names the account; nginx's endpoint never redirects.
+    const navigation = { Cookie: cookie, Accept: HTML, 'Sec-Fetch-Mode': 'navigate', 'X-Forwarded-Method': 'GET' }
+    const page = await request(gh.url).get('/oauth2/forward-auth?allowed_groups=kiali').set(navigation)
+    expect(page.status).toBe(302)
+    expect(new URL(page.headers.location!).pathname).toBe('/oauth2/forbidden')
+    expect((await request(gh.url).get('/oauth2/auth?allowed_groups=kiali').set(navigation)).status).toBe(403)
     const emptyList = await request(gh.url).get('/oauth2/auth?allowed_groups=').set('Cookie', cookie)
     expect(emptyList.status).toBe(403)
   })

@@ -58,7 +58,7 @@ export async function startRealmProcess(port: number, publicUrl: string | string
         clientId: CLIENT_ID,
         clientSecret: CLIENT_SECRET,
         redirectUris: publicUrls.map((u) => `${u}/oauth2/callback`),
-        postLogoutRedirectUris: [`${appOrigin}/`, ...publicUrls.map((u) => `${u}/oauth2/sign_in`)],
+        postLogoutRedirectUris: publicUrls.map((u) => `${u}/oauth2/signed_out`),
       },
     ],
   }

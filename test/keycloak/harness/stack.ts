@@ -87,7 +87,7 @@ export async function startKeycloakStack(): Promise<KeycloakStack> {
     await keycloak.admin.createRealm(
       realmJson(REPO_ROOT, 'realm.json', {
         redirectUris: both.map((o) => `${o}/oauth2/callback`),
-        postLogoutRedirectUris: both.flatMap((o) => [`${o}/oauth2/sign_in`, `${o}/signed-out`]),
+        postLogoutRedirectUris: both.map((o) => `${o}/oauth2/signed_out`),
       }),
     )
     await keycloak.admin.createRealm(realmJson(REPO_ROOT, 'realm-elsewhere.json'))
