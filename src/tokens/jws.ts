@@ -53,7 +53,7 @@ export async function verifyJwtSignature(token: string, getKey: JWTVerifyGetKey,
   if (!options.algorithms.includes(alg)) throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
   const key = verificationKey(await getKey(header as CompactJWSHeaderParameters, { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature }), alg)
   if (!key) throw new errors.JWSInvalid('the selected key cannot verify this algorithm')
-  if (!verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, decodeSignature(encodedSignature))) {
+  if (!(await verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, decodeSignature(encodedSignature)))) {
     throw new errors.JWSSignatureVerificationFailed()
   }
   const unsecured = `${base64url.encode(JSON.stringify({ ...header, alg: 'none' }))}.${encodedPayload}.`
