@@ -49,7 +49,7 @@ export function signOutRoute(getRuntime: () => Runtime) {
     if (active) await rt.sessions.end(active, header).catch(() => undefined)
     const provider = active ? rt.providers.get(active.session.identity.provider) : undefined
     const afterLogout = rd ?? new URL('/oauth2/sign_in', rt.config.server.publicUrl).href
-    const endSession = provider?.endSessionUrl?.(active?.session.idToken, afterLogout)
+    const endSession = provider?.endSessionUrl?.(active && (await rt.sessions.idToken(active, header)), afterLogout)
     const next = endSession?.href ?? rd
     if (next) {
       ctx.redirect(next)
