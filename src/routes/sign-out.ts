@@ -58,7 +58,7 @@ export function signOutRoute(getRuntime: () => Runtime) {
     if (denied.present(header)) ctx.append('Set-Cookie', denied.clear())
     const provider = rt.providers.get(active?.session.identity.provider ?? refused?.provider ?? '')
     const state = rd ? sealSignOutState(rt, rd) : undefined
-    const idToken = active ? active.session.idToken : refused?.idToken
+    const idToken = active ? await rt.sessions.idToken(active, header) : refused?.idToken
     const endSession = provider?.endSessionUrl?.(idToken, signedOutUrl(rt), state)
     ctx.redirect(endSession?.href ?? signedOutWithState(rt, state))
     // After a POST, the browser must continue with a GET.

@@ -4,7 +4,8 @@
  * caller answers 401/503); ioredis reconnects in the background. A second connection carries
  * pub/sub for session events between replicas (src/session/bus.ts).
  */
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Cluster, ClusterNode, Redis, RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisConfig } from '../config/session.js'
 import { SessionStoreError } from '../errors.js'
@@ -26,7 +27,11 @@ export interface RedisConnection {
 
 const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000)
 
+// Loaded on first use: ioredis adds ~20 MB to the RSS of a process that has no Redis configured (issue 15).
+const ioredis = () => createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
+
 function connect(c: RedisConfig, logger: Logger): RedisClient {
+  const { Cluster, Redis } = ioredis()
   const common: RedisOptions = {
     password: c.password,
     enableOfflineQueue: false,
@@ -67,7 +72,7 @@ export function createRedisConnection(c: RedisConfig, metrics: Metrics, logger: 
   const log = logger.child({ component: 'redis' })
   const client = connect(c, log)
   const channel = `${c.keyPrefix}events`
-  const subscriber: RedisClient = client instanceof Cluster ? client.duplicate() : client.duplicate()
+  const subscriber: RedisClient = c.cluster.length ? (client as Cluster).duplicate() : (client as Redis).duplicate()
   subscriber.on('error', () => undefined)
   const deliver = bus.attach({
     send: (message) => {

@@ -13,6 +13,7 @@ import type { CredentialCache } from '../tokens/cache.js'
 import { hashCredential } from '../tokens/cache.js'
 import { cookieCount, cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
+import { decisionSession } from './slim.js'
 import type { SessionLifecycle } from './lifecycle.js'
 
 export interface Session {
@@ -36,6 +37,7 @@ export interface Session {
 
 /** What the verify path needs from a session, with header values computed once. */
 export interface ActiveSession {
+  /** Without the id_token and refresh token (src/session/slim.ts); `idToken()` reads the id_token. */
   session: Session
   headers: [string, string][]
   cacheKey: string
@@ -62,6 +64,11 @@ export interface SessionCookies {
   save(session: Session, cookieHeader: string | undefined): Promise<string[]>
   /** Ends the session everywhere: sign-out. */
   end(active: ActiveSession, cookieHeader: string | undefined): Promise<void>
+  /**
+   * The session's id_token (for `id_token_hint`), read from the cookie or the store: cached entries
+   * do not keep it. After `end` it is the one read just before the store entry was removed.
+   */
+  idToken(active: ActiveSession, cookieHeader: string | undefined): Promise<string | undefined>
   /** Set-Cookie values clearing every session cookie the request carried (or might carry). */
   clear(cookieHeader: string | undefined): string[]
   forget(cookieHeader: string | undefined): void
@@ -116,6 +123,15 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
     return session
   }
   const store = lifecycle?.store
+  const keepAccessToken = config.headers.passAccessToken || config.headers.passAuthorization
+  /** The stored session behind a cookie, tokens included; undefined when unreadable. */
+  const stored = async (header: string | undefined): Promise<Session | undefined> => {
+    const value = raw(header)
+    if (!value) return undefined
+    return store ? store.read(value).catch(() => undefined) : unseal(value)
+  }
+  /** id_tokens read by `end` before the store entry went away; the entry object dies with the request. */
+  const endedIdTokens = new WeakMap<ActiveSession, string | undefined>()
 
   /** The cookie's Max-Age is the absolute cap (cookie.expire): a refresh may extend the session up to it. */
   const cookiesFor = (value: string, session: Session, header: string | undefined): string[] => {
@@ -139,7 +155,7 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
 
   // ---- session lifecycle hook: revocation and refresh before answering (src/session/lifecycle.ts) ----
   const active = (session: Session, key: string, generation: number): ActiveSession => ({
-    session,
+    session: decisionSession(session, keepAccessToken),
     headers: identityHeaderValues(session.identity, config.headers.roles),
     cacheKey: key,
     generation,
@@ -197,7 +213,13 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
     },
     async end(loaded, header) {
       cache.delete(loaded.cacheKey)
+      if (store) endedIdTokens.set(loaded, (await stored(header))?.idToken)
       await lifecycle?.end(loaded.session, raw(header) ?? '')
+    },
+    async idToken(loaded, header) {
+      if (endedIdTokens.has(loaded)) return endedIdTokens.get(loaded)
+      const session = await stored(header)
+      return session?.id === loaded.session.id ? session.idToken : undefined
     },
     write(session, header) {
       return cookiesFor(sealer.seal(session), session, header)

@@ -3,8 +3,9 @@
  * the `typ` claim, and an audience rule that fits Keycloak access tokens (`aud` or `azp`).
  * security-lessons.md §4 lists the pitfalls each check answers.
  */
-import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { UpstreamIdpError } from '../errors.js'
+import { verifyJwtSignature } from './jws.js'
 
 /** Asymmetric algorithms only: never `none`, never HMAC (a public key must not become a secret). */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
@@ -84,14 +85,14 @@ function classify(err: unknown): Error {
   return err as Error
 }
 
-/** Verifies signature, `iss`, `exp`/`nbf`, `typ` and audience; throws InvalidTokenError or UpstreamIdpError. */
+/** Verifies signature (node:crypto, see jws.ts), `iss`, `exp`/`nbf`, `typ` and audience; throws InvalidTokenError or UpstreamIdpError. */
 export async function verifyJwt(token: string, getKey: JWTVerifyGetKey, rules: JwtRules): Promise<JWTPayload> {
   let payload: JWTPayload
   let header: { typ?: unknown }
   try {
-    ;({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
+    ;({ payload, protectedHeader: header } = await verifyJwtSignature(token, getKey, {
       issuer: [...rules.issuers],
-      algorithms: [...rules.algorithms],
+      algorithms: rules.algorithms,
       clockTolerance: Math.min(rules.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS),
       requiredClaims: ['exp', 'sub'],
     }))

@@ -89,6 +89,8 @@ describe('redis session store: two Gatehouse instances sharing one Redis', () =>
     expect([await status(stack.url, cookie), await status(second.url, cookie)]).toEqual([202, 202])
     const out = await fetch(`${stack.url}/oauth2/sign_out`, { headers: { cookie, 'sec-fetch-site': 'same-origin' }, redirect: 'manual' })
     expect(out.status).toBe(302)
+    // Cached entries keep no id_token: it is read from Redis before the session is removed there.
+    expect(new URL(out.headers.get('location')!).searchParams.get('id_token_hint')).toMatch(/^ey/)
     expect(await waitFor(async () => (await status(second.url, cookie)) === 401, 1000)).toBe(true)
     expect(await status(stack.url, cookie)).toBe(401)
   })
