@@ -1,5 +1,5 @@
 /**
- * `gatehouse serve|check-config|explain [--config FILE]`. Exit codes: 0 ok, 2 invalid config (every problem
+ * `gatehouse serve|check-config|explain [--config FILE]`, `gatehouse migrate` (src/migrate/). Exit codes: 0 ok, 2 invalid config (every problem
  * listed on stderr), 64 bad command line, 1 other start-up failures. The grammar is in cli-args.ts.
  */
 import { loadConfig } from './config/load.js'
@@ -9,6 +9,7 @@ import { explain } from './explain.js'
 import { createReloader } from './reload.js'
 import { nameProcess, runCluster, wantsCluster } from './cluster.js'
 import { EXIT_USAGE, packageVersion, parseCommandLine, UsageError, type Parsed } from './cli-args.js'
+import { runMigrate } from './migrate/cli.js'
 
 type Flags = Record<string, string | undefined>
 
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { command, flags } = parsed
+  if (command === 'migrate') return runMigrate(flags, parsed.rest)
   const file = flags.config ?? process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'
   try {
     const config = await loadConfig(file)
