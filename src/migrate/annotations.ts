@@ -5,6 +5,8 @@ export interface AnnotationNote {
   lines: string[]
   /** The auth-url's query (`allowed_groups=…`), as Gatehouse reads it: for `gatehouse explain --query`. */
   query?: string
+  /** The auth-url's query as oauth2-proxy read it. */
+  originalQuery?: string
 }
 
 const OWN = new Set(['X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Auth-Request-Preferred-Username', 'X-Auth-Request-Roles'].map((h) => h.toLowerCase()))
@@ -30,6 +32,7 @@ export function noteAnnotations(found: { at: string; values: Record<string, stri
   return found.map(({ at, values }) => {
     const lines: string[] = []
     let query: string | undefined
+    let originalQuery: string | undefined
     const url = values['auth-url']
     if (url) {
       let parsed: URL | undefined
@@ -40,6 +43,7 @@ export function noteAnnotations(found: { at: string; values: Record<string, stri
       }
       const t = parsed ? translateQuery(parsed.searchParams, keycloak) : { query: '', notes: [] }
       query = t.query || undefined
+      originalQuery = parsed?.search.slice(1) || undefined
       lines.push(`- \`auth-url\`: point it at Gatehouse's \`/oauth2/auth\`${query ? ` with \`?${query}\`` : ''} (ingress-nginx sends X-Original-URL, which Gatehouse reads)`, ...t.notes.map((n) => `  - ${n}`))
     }
     const signin = values['auth-signin']
@@ -55,6 +59,6 @@ export function noteAnnotations(found: { at: string; values: Record<string, stri
     for (const k of Object.keys(values)) {
       if (!['auth-url', 'auth-signin', 'auth-response-headers'].includes(k)) lines.push(`- \`${k}\`: unchanged (ingress-nginx's own setting)`)
     }
-    return { at, lines, query }
+    return { at, lines, query, originalQuery }
   })
 }

@@ -39,6 +39,8 @@ export interface MigrateOutput {
   envRefs: EnvRef[]
   annotations: AnnotationNote[]
   problems: string[]
+  /** The merged oauth2-proxy options, by config-file key (what oauth2-proxy itself would run with). */
+  options: ReadonlyMap<string, Merged>
 }
 
 /** Thrown when the input cannot be read at all (a missing file); exit 64 in the CLI. */
@@ -127,5 +129,5 @@ export function migrate(input: MigrateInput): MigrateOutput {
     annotations: annotations.flatMap((a) => [`### ${a.at}`, '', ...a.lines, '']),
     out: input.out,
   })
-  return { config, yaml, report, lines: ctx.lines, envRefs: ctx.envRefs, annotations, problems }
+  return { config, yaml, report, lines: ctx.lines, envRefs: ctx.envRefs, annotations, problems, options: merged }
 }

@@ -13,6 +13,12 @@ const RE2_ONLY: [RegExp, string][] = [
   [/\(\?P</, 'named groups written (?P<name>…)'],
 ]
 
+/**
+ * oauth2-proxy never skips auth for a path holding `;`, `\\` or `//` (requestutil.GetRequestPath): a
+ * backend may read `/admin;x.css` as `/admin`. The converted regexes refuse them the same way.
+ */
+const GUARD = '(?![\\s\\S]*(?:;|\\\\|//))'
+
 export type Converted = { regex: string } | { problem: string }
 
 /** A whole-pattern anchor check: `^…$` with the `$` not escaped and no top-level `|`. */
@@ -47,8 +53,8 @@ export function convertRegex(re2: string, negate = false): Converted {
   } catch (err) {
     return { problem: `is not a regex JavaScript accepts (${(err as Error).message})` }
   }
-  if (negate) return { regex: `^(?![\\s\\S]*(?:${re2}))[\\s\\S]*$` }
-  if (simplyAnchored(re2)) return { regex: re2 }
-  const head = re2.startsWith('^') && !/\|/.test(re2) ? re2 : `^[\\s\\S]*(?:${re2})`
+  if (negate) return { regex: `^${GUARD}(?![\\s\\S]*(?:${re2}))[\\s\\S]*$` }
+  if (simplyAnchored(re2)) return { regex: `^${GUARD}${re2.slice(1)}` }
+  const head = re2.startsWith('^') && !/\|/.test(re2) ? `^${GUARD}${re2.slice(1)}` : `^${GUARD}[\\s\\S]*(?:${re2})`
   return { regex: `${head}[\\s\\S]*$` }
 }
