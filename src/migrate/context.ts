@@ -52,7 +52,7 @@ export class MigrateContext {
     return asBool(this.options.get(key)?.value)
   }
   list(key: string): string[] {
-    return asList(this.options.get(key)?.value, key)
+    return asList(this.options.get(key)?.value)
   }
 
   /** The report line for an option, if the input set it. */

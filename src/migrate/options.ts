@@ -142,19 +142,15 @@ export interface OptionSource {
   providerId?: string
 }
 
-/** Keys whose entries are regexes: a comma there is part of the regex, never a separator. */
-export const REGEX_KEYS = new Set(['skip_auth_regex', 'skip_auth_routes', 'api_routes', 'exclude_logging_paths'])
-
 /**
- * A list value. Arrays are taken as they are (each reader already split its own syntax); a single
- * string (a config-file string or an environment variable) splits on whitespace, as viper does, and
- * on commas too except for regexes.
+ * A list value. Arrays are taken as they are (each reader already split its own syntax); a single string
+ * (a config-file string or an environment variable) splits on commas, as viper's string-to-slice hook
+ * does. Whitespace does not separate entries: `GET=^/a GET=^/b` is one route to oauth2-proxy too.
  */
-export const asList = (v: Value | undefined, key = ''): string[] => {
+export const asList = (v: Value | undefined): string[] => {
   if (v === undefined || typeof v === 'boolean' || typeof v === 'number') return v === undefined ? [] : [String(v)]
   if (Array.isArray(v)) return v.map((s) => String(s).trim()).filter(Boolean)
-  const sep = REGEX_KEYS.has(key) ? /\s+/ : /[\s,]+/
-  return v.split(sep).map((s) => s.trim()).filter(Boolean)
+  return v.split(',').map((s) => s.trim()).filter(Boolean)
 }
 
 export const asBool = (v: Value | undefined): boolean | undefined => {

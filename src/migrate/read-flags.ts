@@ -3,7 +3,7 @@
  * `--flag=value`, `--flag value`, `-flag`, bare booleans and repeated list flags. `--config` and
  * `--alpha-config` are returned apart so the caller can read those files.
  */
-import { BOOL_KEYS, keyOfFlag, LIST_KEYS, REGEX_KEYS, type OptionSource, type Value } from './options.js'
+import { BOOL_KEYS, keyOfFlag, LIST_KEYS, type OptionSource, type Value } from './options.js'
 
 export interface FlagsRead extends OptionSource {
   config?: string
@@ -55,8 +55,8 @@ export function readFlags(args: readonly string[], origin: string): FlagsRead {
     if (key === 'config') result.config = value
     else if (key === 'alpha_config') result.alphaConfig = value
     else if (LIST_KEYS.has(key)) {
-      // pflag's string slices split on commas, except where a comma belongs to a regex.
-      const parts = REGEX_KEYS.has(key) ? [value] : value.split(',').map((s) => s.trim()).filter(Boolean)
+      // pflag's string slices are CSV: commas split, even inside a regex.
+      const parts = value.split(',').map((s) => s.trim()).filter(Boolean)
       const prev = values.get(key)
       values.set(key, [...(Array.isArray(prev) ? prev : []), ...parts])
     } else values.set(key, value)

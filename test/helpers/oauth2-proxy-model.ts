@@ -40,8 +40,8 @@ interface Route {
 
 function routes(o: Options): Route[] {
   const out: Route[] = []
-  for (const r of asList(o.get('skip_auth_regex')?.value, 'skip_auth_regex')) out.push({ method: '', negate: false, re: new RegExp(r) })
-  for (const r of asList(o.get('skip_auth_routes')?.value, 'skip_auth_routes')) {
+  for (const r of asList(o.get('skip_auth_regex')?.value)) out.push({ method: '', negate: false, re: new RegExp(r) })
+  for (const r of asList(o.get('skip_auth_routes')?.value)) {
     const m = /!?=/.exec(r)
     if (!m) out.push({ method: '', negate: false, re: new RegExp(r) })
     else out.push({ method: r.slice(0, m.index).toUpperCase(), negate: r.includes('!='), re: new RegExp(r.slice(m.index + m[0].length)) })

@@ -11,12 +11,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '../../src/config/load.js'
-import { explain } from '../../src/explain.js'
 import { migrate, MigrateInputError, type MigrateOutput } from '../../src/migrate/migrate.js'
 import { asList, asString, flagOfKey } from '../../src/migrate/options.js'
 import { assertProperty } from '../helpers/property.js'
-import { oauth2ProxyDecision, routablePath, type ModelUser } from '../helpers/oauth2-proxy-model.js'
-import { CORPUS, envFor, FIXTURES, NOT_CONFIGS } from './migrate-corpus.js'
+import type { ModelUser } from '../helpers/oauth2-proxy-model.js'
+import { compare, CORPUS, envFor, FIXTURES, NOT_CONFIGS, type Case } from './migrate-corpus.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'migrate-corpus-'))
 
@@ -51,46 +50,6 @@ const METHODS = ['GET', 'POST', 'OPTIONS', 'HEAD', 'DELETE']
 
 const SEGMENTS = ['assets', 'probe', '-', 'healthy', 'ready', 'static', 'favicon.ico', 'metrics', 'webhooks', 'github', 'admin', 'public', 'v1', 'healthz', 'ping', 'x.css', 'a.js', 'i.png', 'api', 'A', 'z', '%41ssets', '%2F', '%2e%2e', '..', '.', ';x', '', 'm%65trics', 'x y']
 const pathArb = fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 4 }).map((s) => '/' + s.join('/').replace(/ /g, '%20'))
-
-interface Case {
-  out: MigrateOutput
-  config: Config
-  emailsFile: string[]
-}
-
-/**
- * Where Gatehouse knowingly differs from oauth2-proxy, always in the safe direction (or, for dot segments,
- * deciding on the path the app will serve). Anything else is a mismatch.
- */
-export const KNOWN_DIFFERENCES = {
-  constrainedPublic: 'a skip-auth path under an auth-url with allowed_* constraints: Gatehouse applies the constraints (login/403), oauth2-proxy lets anonymous users through',
-  ambiguous: 'an ambiguous encoding (%2f, %5c, %00, %23) in the path: Gatehouse requires a login where oauth2-proxy decodes and skips',
-  subdomainEmail: 'a .domain / *.domain email pattern: not migrated, Gatehouse denies',
-  normalised: "dot segments or repeated slashes: Gatehouse decides on the normalised path (what the app serves), oauth2-proxy refuses to skip auth",
-} as const
-
-function classify(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query: Query | undefined, expected: string, got: string): keyof typeof KNOWN_DIFFERENCES | undefined {
-  const stricter = expected === 'allow' && got !== 'allow'
-  const skipped = oauth2ProxyDecision(c.out.options, { method, rawPath }, c.emailsFile) === 'allow'
-  if (stricter && query?.original && skipped) return 'constrainedPublic'
-  if (stricter && /%(2f|5c|00|23)/i.test(rawPath)) return 'ambiguous'
-  const patterns = asList(c.out.options.get('email_domains')?.value).filter((d) => /^\*?\./.test(d))
-  if (stricter && user && patterns.some((d) => user.email.toLowerCase().endsWith(d.replace(/^\*/, '')))) return 'subdomainEmail'
-  if (routablePath(rawPath) === undefined && (/(^|\/)\.{1,2}(\/|$)/.test(rawPath.replace(/%2e/gi, '.')) || rawPath.includes('//'))) {
-    const resolved = new URL(`https://x${rawPath.replace(/\/{2,}/g, '/')}`).pathname
-    if (oauth2ProxyDecision(c.out.options, { method, rawPath: resolved, user, query: query?.original }, c.emailsFile) === got) return 'normalised'
-  }
-  return undefined
-}
-
-type Query = { gatehouse?: string; original?: string }
-
-function compare(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query?: Query) {
-  const expected = oauth2ProxyDecision(c.out.options, { method, rawPath, user, query: query?.original }, c.emailsFile)
-  const got = explain(c.config, { url: `https://app.example.com${rawPath}`, method, user, query: query?.gatehouse }).decision
-  const known = expected === got ? undefined : classify(c, method, rawPath, user, query, expected, got)
-  return { expected, got, ok: expected === got || known !== undefined, known }
-}
 
 const totals = { compared: 0, known: {} as Record<string, number> }
 

@@ -9,6 +9,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { MigrateInput } from '../../src/migrate/migrate.js'
 import type { EnvRef } from '../../src/migrate/context.js'
+import type { Config } from '../../src/config/load.js'
+import { explain } from '../../src/explain.js'
+import type { MigrateOutput } from '../../src/migrate/migrate.js'
+import { asList } from '../../src/migrate/options.js'
+import { oauth2ProxyDecision, routablePath, type Decision, type ModelUser } from '../helpers/oauth2-proxy-model.js'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/oauth2-proxy', import.meta.url))
 const f = (name: string) => join(FIXTURES, name)
@@ -84,3 +89,47 @@ export function envFor(refs: readonly EnvRef[]): Record<string, string> {
   env.GOOGLE_SERVICE_ACCOUNT_FILE = fakeServiceAccount()
   return env
 }
+
+export interface Case {
+  out: MigrateOutput
+  config: Config
+  emailsFile: string[]
+}
+
+/**
+ * Where Gatehouse knowingly differs from oauth2-proxy, always in the safe direction (or, for dot segments,
+ * deciding on the path the app will serve). Anything else is a mismatch.
+ */
+export const KNOWN_DIFFERENCES = {
+  constrainedPublic: 'a skip-auth path under an auth-url with allowed_* constraints: Gatehouse applies the constraints (login/403), oauth2-proxy lets anonymous users through',
+  ambiguous: 'an ambiguous encoding (%2f, %5c, %00, %23) in the path: Gatehouse requires a login where oauth2-proxy decodes and skips',
+  subdomainEmail: 'a .domain / *.domain email pattern: not migrated, Gatehouse denies',
+  deniedAs401: "a user refused by email or group on /oauth2/auth: oauth2-proxy answers 401 (nginx sends them to sign in again), Gatehouse 403",
+  normalised: "dot segments or repeated slashes: Gatehouse decides on the normalised path (what the app serves), oauth2-proxy refuses to skip auth",
+} as const
+
+export function classify(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query: Query | undefined, expected: string, got: string): keyof typeof KNOWN_DIFFERENCES | undefined {
+  const stricter = expected === 'allow' && got !== 'allow'
+  const skipped = oauth2ProxyDecision(c.out.options, { method, rawPath }, c.emailsFile) === 'allow'
+  if (stricter && query?.original && skipped) return 'constrainedPublic'
+  if (user && query && expected === 'login' && got === 'deny') return 'deniedAs401'
+  if (stricter && /%(2f|5c|00|23)/i.test(rawPath)) return 'ambiguous'
+  const patterns = asList(c.out.options.get('email_domains')?.value).filter((d) => /^\*?\./.test(d))
+  if (stricter && user && patterns.some((d) => user.email.toLowerCase().endsWith(d.replace(/^\*/, '')))) return 'subdomainEmail'
+  if (routablePath(rawPath) === undefined && (/(^|\/)\.{1,2}(\/|$)/.test(rawPath.replace(/%2e/gi, '.')) || rawPath.includes('//'))) {
+    const resolved = new URL(`https://x${rawPath.replace(/\/{2,}/g, '/')}`).pathname
+    if (oauth2ProxyDecision(c.out.options, { method, rawPath: resolved, user, query: query?.original }, c.emailsFile) === got) return 'normalised'
+  }
+  return undefined
+}
+
+export type Query = { gatehouse?: string; original?: string }
+
+export function compare(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query?: Query, real?: Decision) {
+  // Against the real oauth2-proxy's answer when there is one, else against the model.
+  const expected = real ?? oauth2ProxyDecision(c.out.options, { method, rawPath, user, query: query?.original }, c.emailsFile)
+  const got = explain(c.config, { url: `https://app.example.com${rawPath}`, method, user, query: query?.gatehouse }).decision
+  const known = expected === got ? undefined : classify(c, method, rawPath, user, query, expected, got)
+  return { expected, got, ok: expected === got || known !== undefined, known }
+}
+
