@@ -102,21 +102,25 @@ export interface Case {
  */
 export const KNOWN_DIFFERENCES = {
   constrainedPublic: 'a skip-auth path under an auth-url with allowed_* constraints: Gatehouse applies the constraints (login/403), oauth2-proxy lets anonymous users through',
-  ambiguous: 'an ambiguous encoding (%2f, %5c, %00, %23) in the path: Gatehouse requires a login where oauth2-proxy decodes and skips',
+  ambiguousPath: 'a path Gatehouse reads as ambiguous (see explain\'s note): public rules are skipped, a login is needed',
+  encoded: 'a percent-encoded path: a public rule must match the path as written and decoded (and never one with %2f, %5c, %00, %23) in Gatehouse; oauth2-proxy matches the decoded path alone',
   subdomainEmail: 'a .domain / *.domain email pattern: not migrated, Gatehouse denies',
   deniedAs401: "a user refused by email or group on /oauth2/auth: oauth2-proxy answers 401 (nginx sends them to sign in again), Gatehouse 403",
-  normalised: "dot segments or repeated slashes: Gatehouse decides on the normalised path (what the app serves), oauth2-proxy refuses to skip auth",
+  normalised: "dot segments or repeated slashes: Gatehouse decides on the normalised path (what the app serves) and skips public rules when the readings differ; oauth2-proxy refuses to skip auth",
 } as const
 
-export function classify(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query: Query | undefined, expected: string, got: string): keyof typeof KNOWN_DIFFERENCES | undefined {
+export function classify(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query: Query | undefined, expected: string, got: string, text = ''): keyof typeof KNOWN_DIFFERENCES | undefined {
   const stricter = expected === 'allow' && got !== 'allow'
   const skipped = oauth2ProxyDecision(c.out.options, { method, rawPath }, c.emailsFile) === 'allow'
   if (stricter && query?.original && skipped) return 'constrainedPublic'
   if (user && query && expected === 'login' && got === 'deny') return 'deniedAs401'
-  if (stricter && /%(2f|5c|00|23)/i.test(rawPath)) return 'ambiguous'
+  if (stricter && /%[0-9a-f]{2}/i.test(rawPath)) return 'encoded'
+  if (stricter && /note: .*ambiguous/.test(text)) return 'ambiguousPath'
   const patterns = asList(c.out.options.get('email_domains')?.value).filter((d) => /^\*?\./.test(d))
   if (stricter && user && patterns.some((d) => user.email.toLowerCase().endsWith(d.replace(/^\*/, '')))) return 'subdomainEmail'
-  if (routablePath(rawPath) === undefined && (/(^|\/)\.{1,2}(\/|$)/.test(rawPath.replace(/%2e/gi, '.')) || rawPath.includes('//'))) {
+  const unclean = /(^|\/)\.{1,2}(\/|$)/.test(rawPath.replace(/%2e/gi, '.')) || rawPath.includes('//')
+  if (stricter && unclean) return 'normalised'
+  if (routablePath(rawPath) === undefined && unclean) {
     const resolved = new URL(`https://x${rawPath.replace(/\/{2,}/g, '/')}`).pathname
     if (oauth2ProxyDecision(c.out.options, { method, rawPath: resolved, user, query: query?.original }, c.emailsFile) === got) return 'normalised'
   }
@@ -128,8 +132,8 @@ export type Query = { gatehouse?: string; original?: string }
 export function compare(c: Case, method: string, rawPath: string, user: ModelUser | undefined, query?: Query, real?: Decision) {
   // Against the real oauth2-proxy's answer when there is one, else against the model.
   const expected = real ?? oauth2ProxyDecision(c.out.options, { method, rawPath, user, query: query?.original }, c.emailsFile)
-  const got = explain(c.config, { url: `https://app.example.com${rawPath}`, method, user, query: query?.gatehouse }).decision
-  const known = expected === got ? undefined : classify(c, method, rawPath, user, query, expected, got)
+  const { decision: got, text } = explain(c.config, { url: `https://app.example.com${rawPath}`, method, user, query: query?.gatehouse })
+  const known = expected === got ? undefined : classify(c, method, rawPath, user, query, expected, got, text)
   return { expected, got, ok: expected === got || known !== undefined, known }
 }
 
