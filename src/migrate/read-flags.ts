@@ -13,7 +13,7 @@ export interface FlagsRead extends OptionSource {
 /** Splits a shell-like command string (`--config /x.cfg --upstream="http://a b"`), quotes respected. */
 export function splitCommand(command: string): string[] {
   const out: string[] = []
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"']+)/g
   let word = ''
   let last = -1
   for (const m of command.matchAll(re)) {
