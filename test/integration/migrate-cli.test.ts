@@ -1,6 +1,7 @@
 /** `gatehouse migrate` as a command: files in, gatehouse.yaml and report out, then `gatehouse check-config` on the result. */
 import { describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,7 +27,9 @@ describe('gatehouse migrate (command line)', () => {
     const text = readFileSync(report, 'utf8')
     expect(text).toMatch(/`--allowed-role` \(flags\): mapped to `authorization.roles`/)
     expect(text).toMatch(/## Ingress annotations/)
-    const env = { ...process.env, OAUTH2_PROXY_CLIENT_SECRET: 'x', OAUTH2_PROXY_COOKIE_SECRET: 'c2VjcmV0LWNvb2tpZS1zZWNyZXQtMzItYnl0ZXMhIQ==' }
+    // That cookie secret is base64 of 30 bytes: fine for oauth2-proxy, not for Gatehouse, so a new one is asked for.
+    expect(text).toMatch(/`--cookie-secret` \(configFile\): mapped with a difference to `cookie.secret`: oauth2-proxy accepts 16, 24 or 32/)
+    const env = { ...process.env, OAUTH2_PROXY_CLIENT_SECRET: 'x', GATEHOUSE_COOKIE_SECRET: randomBytes(32).toString('base64') }
     const check = await run('node', [...CLI, 'check-config', '--config', out], { env })
     expect(check.stdout).toMatch(/OK \(1 provider\(s\)\)/)
   })
