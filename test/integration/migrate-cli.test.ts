@@ -28,7 +28,7 @@ describe('gatehouse migrate (command line)', () => {
     expect(text).toMatch(/`--allowed-role` \(flags\): mapped to `authorization.roles`/)
     expect(text).toMatch(/## Ingress annotations/)
     // That cookie secret is base64 of 30 bytes: fine for oauth2-proxy, not for Gatehouse, so a new one is asked for.
-    expect(text).toMatch(/`--cookie-secret` \(configFile\): mapped with a difference to `cookie.secret`: oauth2-proxy accepts 16, 24 or 32/)
+    expect(text).toMatch(/`--cookie-secret` \(environment\): mapped with a difference to `cookie.secret`: oauth2-proxy accepts 16, 24 or 32/)
     const env = { ...process.env, OAUTH2_PROXY_CLIENT_SECRET: 'x', GATEHOUSE_COOKIE_SECRET: randomBytes(32).toString('base64') }
     const check = await run('node', [...CLI, 'check-config', '--config', out], { env })
     expect(check.stdout).toMatch(/OK \(1 provider\(s\)\)/)
