@@ -107,13 +107,23 @@ function mapHeaders(ctx: MigrateContext, out: Obj, type: string): void {
 }
 
 function mapLogging(ctx: MigrateContext, out: Obj): void {
+  // oauth2-proxy's request log is Gatehouse's access log; both default to on there, off here.
   const request = ctx.bool('request_logging')
-  const auth = ctx.bool('auth_logging')
-  // Both default to true in oauth2-proxy.
-  const on = (request ?? true) || (auth ?? true)
-  if (ctx.has('request_logging') || ctx.has('auth_logging')) {
-    out.logging = { accessLog: on }
-    for (const key of ['request_logging', 'auth_logging']) ctx.line(key, 'mapped', 'logging.accessLog', 'one line per decision')
+  if (ctx.has('request_logging')) {
+    out.logging = { accessLog: request ?? true }
+    ctx.line('request_logging', 'mapped', 'logging.accessLog', 'one line per decision')
+  }
+  ctx.line('auth_logging', 'not-needed', undefined, 'sign-ins, sign-outs and refused logins are always logged')
+}
+
+function mapMisc(ctx: MigrateContext): void {
+  const prefix = ctx.str('proxy_prefix')
+  if (prefix !== undefined) {
+    ctx.line('proxy_prefix', prefix.replace(/\/+$/, '') === '/oauth2' ? 'not-needed' : 'unsupported', undefined, 'Gatehouse paths are fixed under /oauth2/')
+  }
+  const host = ctx.bool('pass_host_header')
+  if (host !== undefined) {
+    ctx.line('pass_host_header', host ? 'not-needed' : 'unsupported', undefined, "upstream mode sends Host: the public URL's host, as pass_host_header=true does")
   }
 }
 
@@ -134,6 +144,7 @@ export function mapOptions(options: ReadonlyMap<string, Merged>, readFile?: (pat
   mapUpstream(ctx, out)
   mapHeaders(ctx, out, provider.type as string)
   mapLogging(ctx, out)
+  mapMisc(ctx)
   for (const [key] of options) {
     if (ctx.reported.has(key)) continue
     const known = KNOWN[key]
