@@ -9,7 +9,6 @@ import { explain } from './explain.js'
 import { createReloader } from './reload.js'
 import { nameProcess, runCluster, wantsCluster } from './cluster.js'
 import { EXIT_USAGE, packageVersion, parseCommandLine, UsageError, type Parsed } from './cli-args.js'
-import { runMigrate } from './migrate/cli.js'
 
 type Flags = Record<string, string | undefined>
 
@@ -56,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { command, flags } = parsed
-  if (command === 'migrate') return runMigrate(flags, parsed.rest)
+  // Loaded only when asked for: serve and check-config start without the TOML parser and the readers.
+  if (command === 'migrate') return (await import('./migrate/cli.js')).runMigrate(flags, parsed.rest)
   const file = flags.config ?? process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'
   try {
     const config = await loadConfig(file)
