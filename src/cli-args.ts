@@ -19,6 +19,8 @@ interface Command {
   summary: string
   options: Options
   help: string
+  /** Takes arguments after `--` (migrate: oauth2-proxy's own flags). */
+  passThrough?: boolean
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -78,6 +80,44 @@ ${CONFIG_HELP}
 Without --email/--user-groups/--user-roles/--provider the request is anonymous.
 `,
   },
+  migrate: {
+    summary: 'translate an oauth2-proxy configuration into gatehouse.yaml and a report',
+    passThrough: true,
+    options: {
+      help: common.help!,
+      cfg: { type: 'string' },
+      'alpha-config': { type: 'string' },
+      'env-file': { type: 'string' },
+      'from-env': { type: 'boolean' },
+      compose: { type: 'string' },
+      'helm-values': { type: 'string' },
+      out: { type: 'string' },
+      report: { type: 'string' },
+    },
+    help: `usage: gatehouse migrate [inputs] [--out FILE] [--report FILE] [-- <oauth2-proxy flags...>]
+
+Reads an oauth2-proxy configuration and writes an equivalent Gatehouse config and a report with
+one line per option (mapped, mapped with a difference, not needed, not supported). Secrets are
+never written: they become \${NAME} references to set in the environment. Inputs combine with
+oauth2-proxy's precedence: flags, then environment, then the config file.
+  gatehouse migrate --cfg oauth2-proxy.cfg --out gatehouse.yaml --report migrate.md
+  gatehouse migrate --helm-values values.yaml -- --skip-jwt-bearer-tokens
+
+inputs:
+  --cfg FILE           oauth2-proxy's TOML config file (--config)
+  --alpha-config FILE  oauth2-proxy's alpha YAML config
+  --env-file FILE      OAUTH2_PROXY_* variables, KEY=value lines
+  --from-env           also read OAUTH2_PROXY_* from this process's environment
+  --compose FILE       a docker compose file with an oauth2-proxy service (command, environment, mounted cfg)
+  --helm-values FILE   values of the oauth2-proxy Helm chart (config, extraArgs, extraEnv, ingress annotations)
+  -- FLAGS...          oauth2-proxy command-line flags (--flag=value, --flag value, -flag)
+outputs:
+  --out FILE           the Gatehouse config (default: stdout)
+  --report FILE        the report (default: stderr)
+  -h, --help           show this help
+Exit codes: 0 written, 64 bad command line or unreadable input.
+`,
+  },
 }
 
 export const USAGE = `usage: gatehouse <command> [options]
@@ -97,7 +137,7 @@ Run 'gatehouse <command> --help' for a command's options.
 export type Parsed =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
-  | { kind: 'run'; command: string; flags: Record<string, string | undefined> }
+  | { kind: 'run'; command: string; flags: Record<string, string | undefined>; rest?: string[] }
 
 /** A command-line mistake: the message is shown with a pointer to --help, exit 64. */
 export class UsageError extends Error {}
@@ -151,19 +191,23 @@ export function parseCommandLine(argv: string[]): Parsed {
     throw new UsageError(first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}"`)
   }
   let values: Record<string, unknown>
+  // Everything after `--` is passed on untouched (oauth2-proxy's flags for migrate).
+  const dashes = command.passThrough ? rest.indexOf('--') : -1
+  const own = dashes >= 0 ? rest.slice(0, dashes) : rest
   try {
-    values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values
+    values = parseArgs({ args: own, options: command.options, strict: true, allowPositionals: false }).values
   } catch (err) {
     throw usageProblem(err as Error, first, command.options)
   }
   if (values.help) return { kind: 'help', text: command.help }
   const flags: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(values)) {
+    if (v === true) flags[k] = 'true'
     if (typeof v !== 'string') continue
     if (v.trim() === '') throw new UsageError(`${first}: option --${k} needs a value`)
     flags[k] = v
   }
-  return { kind: 'run', command: first, flags }
+  return { kind: 'run', command: first, flags, ...(dashes >= 0 && { rest: rest.slice(dashes + 1) }) }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `gatehouse serve|check-config|explain [--config FILE]`. Exit codes: 0 ok, 2 invalid config (every problem
+ * `gatehouse serve|check-config|explain [--config FILE]`, `gatehouse migrate` (src/migrate/). Exit codes: 0 ok, 2 invalid config (every problem
  * listed on stderr), 64 bad command line, 1 other start-up failures. The grammar is in cli-args.ts.
  */
 import { loadConfig } from './config/load.js'
@@ -55,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { command, flags } = parsed
+  // Loaded only when asked for: serve and check-config start without the TOML parser and the readers.
+  if (command === 'migrate') return (await import('./migrate/cli.js')).runMigrate(flags, parsed.rest)
   const file = flags.config ?? process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'
   try {
     const config = await loadConfig(file)

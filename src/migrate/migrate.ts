@@ -1,0 +1,133 @@
+/**
+ * `gatehouse migrate`: reads an oauth2-proxy configuration from any of its sources, merges them with
+ * oauth2-proxy's precedence (flags > environment > alpha config > config file) and returns the
+ * Gatehouse YAML and the report. No secret reaches either: they become `${NAME}` references.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { stringify } from 'yaml'
+import { noteAnnotations, type AnnotationNote } from './annotations.js'
+import type { EnvRef, Merged, ReportLine } from './context.js'
+import { mapOptions } from './map.js'
+import type { OptionSource } from './options.js'
+import { readAlpha } from './read-alpha.js'
+import { readCfg } from './read-cfg.js'
+import { readDeploy } from './read-deploy.js'
+import { parseEnvFile, readEnv } from './read-env.js'
+import { readFlags } from './read-flags.js'
+import { renderReport } from './report.js'
+
+export interface MigrateInput {
+  cfg?: string
+  alphaConfig?: string
+  envFile?: string
+  /** The process environment's OAUTH2_PROXY_* variables. */
+  env?: Record<string, string | undefined>
+  /** oauth2-proxy command-line flags. */
+  args?: string[]
+  /** A docker compose file or Helm values (of the oauth2-proxy chart, or a parent chart). */
+  deploy?: string
+  /** Name of the output file, for the report's check-config hint. */
+  out?: string
+}
+
+export interface MigrateOutput {
+  config: Record<string, unknown>
+  yaml: string
+  report: string
+  lines: ReportLine[]
+  envRefs: EnvRef[]
+  annotations: AnnotationNote[]
+  problems: string[]
+  /** The merged oauth2-proxy options, by config-file key (what oauth2-proxy itself would run with). */
+  options: ReadonlyMap<string, Merged>
+}
+
+/** Thrown when the input cannot be read at all (a missing file); exit 64 in the CLI. */
+export class MigrateInputError extends Error {}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new MigrateInputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+export function migrate(input: MigrateInput): MigrateOutput {
+  const sources: OptionSource[] = []
+  const problems: string[] = []
+  const names: string[] = []
+  let baseDir = process.cwd()
+  let alphaProviderId: string | undefined
+  const deploy = input.deploy ? readDeploy(read(input.deploy)) : undefined
+  if (input.deploy && deploy) {
+    baseDir = dirname(resolve(input.deploy))
+    names.push(`${input.deploy} (${deploy.kind === 'other' ? 'no oauth2-proxy settings found' : deploy.kind})`)
+    problems.push(...deploy.problems.map((p) => `${input.deploy}: ${p}`))
+  }
+  const flags = readFlags([...(deploy?.args ?? []), ...(input.args ?? [])], 'flags')
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
+  // The config file: named on our command line, by a --config flag, or mounted in the compose file.
+  const cfgPath = input.cfg ?? (deploy?.cfgPath ? at(deploy.cfgPath) : flags.config ? at(flags.config) : undefined)
+  if (cfgPath) {
+    sources.push(readCfg(read(cfgPath), cfgPath.replace(`${baseDir}/`, '')))
+    names.push(cfgPath.replace(`${baseDir}/`, ''))
+    if (input.cfg) baseDir = dirname(resolve(input.cfg))
+  } else if (deploy?.cfgText) {
+    sources.push(readCfg(deploy.cfgText, 'configFile'))
+    names.push('configFile (Helm values)')
+  }
+  const alphaPath = input.alphaConfig ?? (flags.alphaConfig ? at(flags.alphaConfig) : undefined)
+  const alphaText = alphaPath ? read(alphaPath) : deploy?.alphaText
+  if (alphaText) {
+    const alpha = readAlpha(alphaText, alphaPath ? alphaPath.replace(`${baseDir}/`, '') : 'alphaConfig')
+    sources.push(alpha)
+    names.push(alpha.origin)
+    alphaProviderId = alpha.providerId
+  }
+  const env = { ...(deploy?.env ?? {}), ...(input.envFile ? parseEnvFile(read(input.envFile)) : {}), ...(input.env ?? {}) }
+  const envSource = readEnv(env, 'environment')
+  if (envSource.values.size) {
+    sources.push(envSource)
+    names.push('environment')
+  }
+  if (flags.values.size) {
+    sources.push(flags)
+    names.push('flags')
+  }
+  const merged = new Map<string, Merged>()
+  for (const s of sources) {
+    problems.push(...s.problems)
+    for (const [key, value] of s.values) merged.set(key, { value, origin: s.origin })
+  }
+  problems.push(...flags.problems.filter((p) => !problems.includes(p)))
+  if (merged.size === 0) {
+    throw new MigrateInputError(`no oauth2-proxy options found in ${names.join(', ') || 'the input'}${problems.length ? ` (${problems.join('; ')})` : ''}`)
+  }
+  const readFile = (p: string) => {
+    try {
+      return readFileSync(at(p), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+  const { config, ctx } = mapOptions(merged, readFile, alphaProviderId)
+  const keycloak = (config.providers as { type: string }[])[0]!.type === 'keycloak'
+  const annotations = noteAnnotations(deploy?.annotations ?? [], keycloak)
+  const header = [
+    `# Generated by gatehouse migrate from ${names.join(', ') || 'nothing'}.`,
+    '# Read the report before using it. Secrets are ${NAME} references: set those variables.',
+    '',
+  ].join('\n')
+  const yaml = header + stringify(config, { lineWidth: 0 })
+  const report = renderReport({
+    sources: names,
+    lines: ctx.lines,
+    envRefs: ctx.envRefs,
+    problems,
+    annotations: annotations.flatMap((a) => [`### ${a.at}`, '', ...a.lines, '']),
+    out: input.out,
+  })
+  return { config, yaml, report, lines: ctx.lines, envRefs: ctx.envRefs, annotations, problems, options: merged }
+}
