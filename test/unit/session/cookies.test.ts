@@ -93,6 +93,25 @@ describe('serializeCookie', () => {
     expect(c).toMatch(/^n=v; Path=\/oauth2\/; Max-Age=60; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Strict$/)
     expect(serializeCookie('n', '', { ...base, maxAge: -5 })).toMatch(/Max-Age=0;/)
   })
+
+  it('leaves HttpOnly out when not asked, and spells SameSite=None', () => {
+    const c = serializeCookie('n', 'v', { ...base, httpOnly: false, secure: true, sameSite: 'none' })
+    expect(attributes(c)).not.toContain('HttpOnly')
+    expect(c.endsWith('; SameSite=None')).toBe(true)
+  })
+
+  it('expires maxAge whole seconds from now, never in the future for a cleared cookie', () => {
+    const expires = (c: string) => Date.parse(/Expires=([^;]+)/.exec(c)![1]!)
+    const before = Math.floor(Date.now() / 1000) * 1000
+    const c = serializeCookie('n', 'v', { ...base, maxAge: 90.7 })
+    const after = Date.now()
+    expect(c).toMatch(/Max-Age=90;/)
+    expect(expires(c)).toBeGreaterThanOrEqual(before + 90_000)
+    expect(expires(c)).toBeLessThanOrEqual(after + 90_700)
+    const cleared = serializeCookie('n', '', { ...base, maxAge: -3600 })
+    expect(expires(cleared)).toBeLessThanOrEqual(Date.now())
+    expect(expires(cleared)).toBeGreaterThanOrEqual(before)
+  })
 })
 
 describe('cookie name prefixes', () => {
