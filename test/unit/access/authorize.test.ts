@@ -39,6 +39,10 @@ describe('compileRequirement', () => {
     }
   })
 
+  it('drops only a leading @ from a domain entry', () => {
+    expect(compileRequirement({ emailDomains: ['ex@mple.com'] })(who({ email: 'a@exmple.com' }))).toBe(false)
+  })
+
   it('refuses addresses with no local part or more than one @, even when the address is listed', () => {
     const check = compileRequirement({ emails: ['a@b@example.com', '@example.com'], emailDomains: ['example.com'] })
     expect(check(who({ email: 'a@b@example.com' }))).toBe(false)
@@ -81,6 +85,26 @@ describe('compileRequirement', () => {
         expect(allowed).toBe(expected)
       }),
     )
+  })
+})
+
+describe('the allow-all check is one function', () => {
+  // rules/gate.ts tells "no query constraints" by identity with compileQuery(''): a public rule stays public then.
+  it('every way of saying "no requirement" compiles to the very same check', () => {
+    const none = compileRequirement(undefined)
+    expect(compileRequirement({})).toBe(none)
+    expect(compileRequirement({ emails: [], emailDomains: [], groups: [], roles: [] })).toBe(none)
+    expect(allOf([])).toBe(none)
+    expect(allOf([none, compileRequirement({})])).toBe(none)
+    expect(compileQuery('')).toBe(none)
+    expect(compileQuery('rd=/x&allowed_colour=blue')).toBe(none)
+  })
+
+  it('one real check is returned as it is, beside any number of allow-alls', () => {
+    const only = compileRequirement({ groups: ['ops'] })
+    expect(allOf([only])).toBe(only)
+    expect(allOf([compileRequirement(undefined), only, compileRequirement({})])).toBe(only)
+    expect(compileQuery('allowed_groups=ops')).not.toBe(compileQuery(''))
   })
 })
 
