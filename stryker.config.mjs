@@ -37,5 +37,7 @@ export default {
   thresholds: { high: 95, low: 90, break: null },
   timeoutMS: 10_000,
   tempDirName: '.stryker-tmp',
+  // Not copied into the sandbox: reports, builds and other runs' sandboxes (`.stryker-tmp*`).
+  ignorePatterns: ['/artifacts', '/dist', '/coverage', '/.stryker-*'],
   cleanTempDir: 'always',
 }

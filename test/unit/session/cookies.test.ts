@@ -41,6 +41,18 @@ describe('readCookie', () => {
     expect(readCookie('xgh_session=evil; gh_session=good', NAME)).toBe('good')
     expect(readCookie('gh_session_0=chunk', NAME)).toBeUndefined()
     expect(readCookie('a=x gh_session=inside-a-value', NAME)).toBeUndefined()
+    expect(readCookie('gh_sessionundefined=x; gh_session=v', NAME)).toBe('v')
+  })
+
+  it('reads a cookie after leading whitespace at the start of the header', () => {
+    expect(readCookie(' gh_session=v', NAME)).toBe('v')
+    expect(readCookie('\t gh_session=v; a=b', NAME)).toBe('v')
+  })
+
+  it('a conflict is a whole cookie name: a longer name only starting with it is not one', () => {
+    expect(readCookie('gh_session_0x=1; gh_session=v', NAME, '_0')).toBe('v')
+    expect(readCookie('gh_session_0=1; gh_session=v', NAME, '_0')).toBeUndefined()
+    expect(readCookie('gh_session=v; gh_session_0', NAME, '_0')).toBe('v')
   })
 
   it('refuses a planted second copy in either order', () => {
@@ -71,6 +83,9 @@ describe('cookiesWithPrefix', () => {
       }),
     )
     expect(cookiesWithPrefix('a=1; gh_session_0=x; b=2', 'gh_session_')).toEqual([['gh_session_0', 'x']])
+    expect(cookiesWithPrefix('gh_session_0x; gh_session_1=b', 'gh_session_')).toEqual([['gh_session_1', 'b']])
+    expect(cookiesWithPrefix(undefined, 'gh_session_')).toEqual([])
+    expect(cookiesWithPrefix('', 'gh_session_')).toEqual([])
   })
 })
 
