@@ -22,6 +22,7 @@ interface Options {
   passAuthorization?: boolean
   login?: (identity: Identity) => boolean
   deny?: boolean
+  require?: (identity: Identity) => boolean
 }
 
 /** A Runtime with the real query checks and peer check; sessions, bearer tokens and rules answer as told. */
@@ -42,7 +43,9 @@ function runtime(o: Options = {}) {
     isTrustedPeer: createTrustedProxyCheck(['10.0.0.0/8']),
     rules: o.deny
       ? { trivial: false, match: () => ({ rule: { label: 'no' }, action: { kind: 'deny' } }) }
-      : { trivial: true },
+      : o.require
+        ? { trivial: false, match: () => ({ rule: { label: 'req' }, action: { kind: 'require', check: o.require } }) }
+        : { trivial: true },
     loginChecks: new Map([['corp', o.login ?? compileRequirement(undefined)]]),
     queryChecks: createQueryChecks(),
     bearer: {
@@ -176,6 +179,12 @@ describe('decide with an Authorization header', () => {
     })
   })
 
+  it('with bearer tokens accepted, a request without Authorization is judged by its cookie', async () => {
+    const { rt, tokens } = runtime({ bearer: entry })
+    expect(await decide(rt, request())).toMatchObject({ result: 'allow', method: 'cookie' })
+    expect(tokens).toEqual([])
+  })
+
   it('without anything accepting bearer tokens, the header is ignored', async () => {
     const { rt, tokens } = runtime({ bearer: false })
     expect(await decide(rt, request({ authorization: 'Bearer x' }))).toMatchObject({ result: 'allow', method: 'cookie' })
@@ -197,6 +206,13 @@ describe('decide reads the request first', () => {
     const untrusted = await run({}, fwd)
     expect(trusted.result === 'unauthenticated' && trusted.original.url?.href).toBe('https://app.example.com/x')
     expect(untrusted.result === 'unauthenticated' && untrusted.original.url).toBeUndefined()
+  })
+
+  it('a rule\'s requirement applies on top of the login check, for sessions and bearer tokens', async () => {
+    expect(await run({ require: (i) => i.groups.includes('ops') })).toMatchObject({ result: 'allow', rule: 'req' })
+    expect(await run({ require: () => false })).toMatchObject({ result: 'forbidden', method: 'cookie', rule: 'req' })
+    const entry: BearerVerdict = { identity: alice, headers: BEARER_HEADERS }
+    expect(await run({ require: () => false, bearer: entry }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer' })
   })
 
   it('applies the rules unless told to skip them', async () => {
