@@ -243,6 +243,23 @@ describe('readOriginal', () => {
     expect(code(readOriginal('nginx', { headers: { authorization: 'Bearer x' }, method: 'GET', target: '/' }, c))).toBe('accepted')
   })
 
+  it('each verify endpoint reads its own proxy\'s headers; an untrusted peer gets its request line\'s method, upper-cased', () => {
+    const headers = {
+      'x-original-url': 'https://nginx.example.com/n',
+      'x-forwarded-host': 'traefik.example.com',
+      'x-forwarded-uri': '/t',
+      'x-forwarded-method': 'put',
+    }
+    const req = { headers, method: 'post', target: '/oauth2/auth' }
+    expect(ok(readOriginal('nginx', req, ctx())).url!.href).toBe('https://nginx.example.com/n')
+    expect(ok(readOriginal('forward-auth', req, ctx()))).toMatchObject({ method: 'PUT' })
+    expect(ok(readOriginal('forward-auth', req, ctx())).url!.href).toBe('https://traefik.example.com/t')
+    expect(readOriginal('nginx', req, ctx({ trusted: false }))).toEqual({ url: undefined, method: 'POST' })
+    expect(readOriginal('forward-auth', req, ctx({ trusted: false }))).toEqual({ url: undefined, method: 'POST' })
+    expect(readOriginal('none', { headers: { 'x-auth-request-user': 'x' }, method: 'DELETE', target: '/' }, ctx())).toEqual({ url: undefined, method: 'GET' })
+    expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx()))).toEqual({ url: undefined, method: 'POST' })
+  })
+
   it('an untrusted peer\'s forwarded headers are not read: the URL is unknown', () => {
     const headers = { 'x-original-url': 'https://app.example.com/public', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/public' }
     for (const protocol of ['nginx', 'forward-auth'] as const) {
