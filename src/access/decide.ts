@@ -58,6 +58,7 @@ const contexts = new WeakMap<Runtime, readonly [ReadContext, ReadContext]>()
 
 function readContext(rt: Runtime, trusted: boolean): ReadContext {
   let pair = contexts.get(rt)
+  // Stryker disable next-line ConditionalExpression: the memo only; a rebuilt pair reads the same
   if (!pair) {
     const { server, headers } = rt.config
     const base = {
@@ -90,6 +91,7 @@ function judge(
     login !== undefined &&
     login(identity) &&
     (ruleCheck === undefined || ruleCheck(identity)) &&
+    // Stryker disable next-line ConditionalExpression,StringLiteral: a fast path; queryChecks('') allows everyone too
     (req.querystring === '' || rt.queryChecks(req.querystring)(identity))
   if (!allowed) return { result: 'forbidden', method, identity, original: request, rule: gate.rule }
   return allowWithHeaders(rt, request, method, identity, accessToken, gate.rule)
@@ -139,12 +141,14 @@ const NO_RULES: Gate = Object.freeze({ rule: 'default' })
 const REFUSED = new Map<RefusalCode, Outcome>()
 const refused = (code: RefusalCode): Outcome => {
   let outcome = REFUSED.get(code)
+  // Stryker disable next-line ConditionalExpression: the memo only; a fresh refusal is equal to the cached one
   if (!outcome) REFUSED.set(code, (outcome = Object.freeze({ result: 'refused', method: 'none', code, rule: `refused:${code}` })))
   return outcome
 }
 
 /** The metrics label for an outcome: an invalid bearer token is told apart from a missing login. */
 export const resultLabel = (outcome: Outcome): DecisionResult =>
+  // Stryker disable next-line ConditionalExpression: only unauthenticated outcomes carry invalidToken
   outcome.result === 'unauthenticated' && outcome.invalidToken ? 'invalid_token' : outcome.result
 
 const unauthenticated = (request: OriginalRequest, gate: Gate): Outcome => ({

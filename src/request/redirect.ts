@@ -57,6 +57,7 @@ export function createRedirectValidator(allowedDomains: readonly string[], publi
       } catch {
         return undefined
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: no path past the checks above resolves off-origin (control characters, `//` and `/\\` are refused); kept as the parser's second opinion
       return url.origin === sameOrigin ? url.href : undefined
     }
     if (!/^https?:\/\//i.test(candidate)) return undefined

@@ -10,18 +10,21 @@ function valueStart(header: string, name: string, conflict?: string): number {
   let from = 0
   for (;;) {
     const at = header.indexOf(name, from)
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: found is -1 or an index after `=` (≥ 1); -1 and -2 both read as absent
     if (at < 0) return found >= 0 && conflicting ? -2 : found
     from = at + name.length
     // A whole name only: `xgh_session=` is not `gh_session=`, `gh_session_0=` is not `gh_session=`, and a
     // match inside another cookie's value (`a=x _gh_session=y` is one cookie) does not count either: the
     // name must start a cookie-pair, after `;` and optional whitespace.
     let i = at - 1
+    // Stryker disable next-line ConditionalExpression: charCodeAt(-1) is NaN, which ends the loop anyway
     while (i >= 0 && (header.charCodeAt(i) === 32 || header.charCodeAt(i) === 9)) i--
     if (i >= 0 && header.charCodeAt(i) !== 59 /* ; */) continue
     if (header.charCodeAt(from) !== 61 /* = */) {
       if (conflict && header.startsWith(conflict, from) && header.charCodeAt(from + conflict.length) === 61) conflicting = true
       continue
     }
+    // Stryker disable next-line EqualityOperator: found is -1 or an index after `=`, never 0
     if (found >= 0) return -2
     found = from + 1
   }
@@ -36,8 +39,10 @@ function valueStart(header: string, name: string, conflict?: string): number {
 export function readCookie(header: string | undefined, name: string, conflict?: string): string | undefined {
   if (!header) return undefined
   const start = valueStart(header, name, conflict)
+  // Stryker disable next-line EqualityOperator: a value starts after `name=`, never at 0
   if (start < 0) return undefined
   const end = header.indexOf(';', start)
+  // Stryker disable next-line EqualityOperator: a `;` is found at or after start (≥ 1), or not at all
   return header.slice(start, end < 0 ? undefined : end).trim()
 }
 
@@ -54,6 +59,7 @@ export function cookiesWithPrefix(header: string | undefined, prefix: string): [
   const out: [string, string][] = []
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
+    // Stryker disable next-line EqualityOperator: at 0 the name is empty, which starts with no non-empty prefix
     if (eq < 0) continue
     const name = part.slice(0, eq).trim()
     if (name.startsWith(prefix)) out.push([name, part.slice(eq + 1).trim()])

@@ -62,4 +62,50 @@ describe('redirect validator', () => {
       expect(v(input as string | undefined) !== undefined).toBe(ok)
     })
   })
+
+  describe('what the rules mean', () => {
+    const v = createRedirectValidator([' Exact.test ', '*.wild.test', '[::1]:8080'], publicUrl)
+    it.each([
+      ['https://exact.test/', true],
+      ['https://EXACT.test/', true],
+      ['https://sub.exact.test/', false],
+      ['https://exact.test:444/', false],
+      ['https://wild.test/', true],
+      ['https://a.wild.test/', true],
+      ['https://awild.test/', false],
+      ['http://[::1]:8080/', true],
+      ['http://[::1]/', false],
+      ['http://[::1]:8081/', false],
+      ['https://auth.example.com:444/', false],
+      ['http://auth.example.com/', false],
+    ])('%s → %s', (input, ok) => {
+      expect(v(input) !== undefined).toBe(ok)
+    })
+
+    it('refuses credentials in the URL, user name or password alone', () => {
+      expect(v('https://user@exact.test/')).toBeUndefined()
+      expect(v('https://:secret@exact.test/')).toBeUndefined()
+      expect(v('https://exact.test/@user')).toBe('https://exact.test/@user')
+    })
+
+    it('refuses dot or blank segments between slashes in local paths, whatever they resolve to', () => {
+      for (const p of ['/a/./b', '/a/../b', '/a/ /b', '/a/\t/b', '/.//x', '/x/..\\y']) expect(validate(p)).toBeUndefined()
+      expect(validate('/a/.b/c..d/')).toBe('https://auth.example.com/a/.b/c..d/')
+    })
+
+    it('refuses candidates over 4096 characters and control characters anywhere', () => {
+      expect(validate('/' + 'a'.repeat(4095))).toBe('https://auth.example.com/' + 'a'.repeat(4095))
+      expect(validate('/' + 'a'.repeat(4096))).toBeUndefined()
+      expect(validate('/a\u007f')).toBeUndefined()
+      expect(validate('/a\u0000b')).toBeUndefined()
+      expect(validate('https://www.whitelisteddomain.tld/\u001f')).toBeUndefined()
+    })
+
+    it('accepts absolute URLs whatever the case of the scheme, and only http(s)', () => {
+      expect(validate('HTTPS://www.whitelisteddomain.tld/x')).toBe('https://www.whitelisteddomain.tld/x')
+      expect(validate('ftp://www.whitelisteddomain.tld/x')).toBeUndefined()
+      expect(validate('xhttps://www.whitelisteddomain.tld/x')).toBeUndefined()
+      expect(validate('https://[bad/x')).toBeUndefined()
+    })
+  })
 })

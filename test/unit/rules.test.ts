@@ -116,6 +116,12 @@ describe('rule matching: precedence, matchers, default', () => {
     expect(at(rs, 'http://h/a/x')).toBe('0 deny')
     expect(at(rs, 'http://h/b/12')).toBe('0 deny')
     expect(at(rs, 'http://h/b/12/x')).toBe('-1 authenticated')
+    // the prefix is a whole path segment, also beside a regex
+    expect(at(rs, 'http://h/a')).toBe('0 deny')
+    expect(at(rs, 'http://h/ab')).toBe('-1 authenticated')
+    expect(at(ruleSet([{ paths: ['/admin', '^/x$'], deny: true }]), 'http://h/administrator')).toBe('-1 authenticated')
+    expect(at(ruleSet([{ paths: ['/admin', '^/x$'], deny: true }]), 'http://h/admin/users')).toBe('0 deny')
+    expect(at(ruleSet([{ paths: ['/', '^/x$'], deny: true }]), 'http://h/anything')).toBe('0 deny')
   })
 })
 

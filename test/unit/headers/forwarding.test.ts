@@ -74,6 +74,33 @@ describe('prepareUpstreamHeaders', () => {
     expect(prepare({ connection: 'Upgrade, X-Forwarded-For' }).connection).toBe('Upgrade')
     expect(prepare({ connection: 'X-Forwarded-Host' }).connection).toBeUndefined()
   })
+
+  it('states the public URL\'s own port, or the scheme\'s default', () => {
+    const run = (publicUrl: string, peer: string | undefined) => {
+      const h: IncomingHttpHeaders = { 'x-forwarded-for': '1.2.3.4', connection: 'keep-alive, Close, x-a' }
+      prepareUpstreamHeaders(h, { peer, trusted: true, publicUrl: new URL(publicUrl), isIdentityHeader, identity: [] })
+      return h
+    }
+    expect(run('http://app.test', '192.0.2.1')).toEqual({
+      host: 'app.test',
+      'x-forwarded-for': '1.2.3.4, 192.0.2.1',
+      'x-forwarded-host': 'app.test',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-port': '80',
+      connection: 'keep-alive, Close',
+    })
+    const h = run('https://app.test:8443', undefined)
+    expect(h.host).toBe('app.test:8443')
+    expect(h['x-forwarded-port']).toBe('8443')
+    expect(h['x-forwarded-for']).toBeUndefined()
+    expect(run('https://app.test', '2001:db8::1')['x-forwarded-for']).toBe('1.2.3.4, 2001:db8::1')
+  })
+
+  it('does not extend a chain the client sent as several headers', () => {
+    const h: IncomingHttpHeaders = { 'x-forwarded-for': ['1.2.3.4', '5.6.7.8'] as unknown as string }
+    prepareUpstreamHeaders(h, { peer: '192.0.2.1', trusted: true, publicUrl: PUBLIC, isIdentityHeader, identity: [] })
+    expect(h['x-forwarded-for']).toBe('192.0.2.1')
+  })
 })
 
 describe('prepareUpstreamHeaders with a header mapping (property)', () => {

@@ -64,6 +64,12 @@ describe('identity-like headers', () => {
     expect(connectionNamesIdentity(undefined, isIdentityHeader)).toBe(false)
   })
 
+  it('a Connection header given as several values is read token by token', () => {
+    expect(connectionNamesIdentity(['keep-alive', 'X-Auth-Request-User'], isIdentityHeader)).toBe(true)
+    expect(connectionNamesIdentity(['X-Remote-User', 'close'], isIdentityHeader)).toBe(true)
+    expect(connectionNamesIdentity(['keep-alive', 'Upgrade'], isIdentityHeader)).toBe(false)
+  })
+
   it('headers.identityLike appends names (any spelling) and cannot remove a built-in one', () => {
     const check = identityHeaderCheck(['X-Portal-User', 'legacy_login'])
     expect(check('x_portal_user')).toBe(true)

@@ -115,6 +115,15 @@ describe('fromNginx (X-Original-URL)', () => {
     expect(code(fromNginx({ 'x-original-method': 'GET\u0000' }))).toBe('bad-method')
   })
 
+  it('keeps the raw path as relayed, before dot-segments are resolved', () => {
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com/a/%2e%2e/b?x=/y' })).rawPath).toBe('/a/%2e%2e/b')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com?x=1' })).rawPath).toBe('/')
+    expect(ok(fromNginx({ 'x-original-url': 'https://a.example.com' })).rawPath).toBe('/')
+    const up = ok(fromUpstream('/a/../b?x=/y', 'get', PUBLIC))
+    expect(up).toMatchObject({ rawPath: '/a/../b', method: 'GET' })
+    expect(up.url!.href).toBe('https://auth.example.com/b?x=/y')
+  })
+
   it('an absent or empty X-Original-URL is an unknown URL, not a refusal', () => {
     expect(ok(fromNginx({})).url).toBeUndefined()
     expect(ok(fromNginx({ 'x-original-url': '' })).url).toBeUndefined()
@@ -162,6 +171,19 @@ describe('fromForwarded (Traefik, Caddy)', () => {
   it('neither host nor uri: an unknown URL; an empty proto is absent', () => {
     expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx())).url).toBeUndefined()
     expect(ok(fwd({ 'x-forwarded-proto': '' })).url!.protocol).toBe('https:')
+  })
+
+  it('takes the scheme from X-Forwarded-Proto in any case, else the fallback; keeps the raw path', () => {
+    expect(ok(fwd({ 'x-forwarded-proto': 'http' })).url!.href).toBe('http://app.example.com/x')
+    expect(ok(fwd({ 'x-forwarded-proto': 'HTTP' })).url!.protocol).toBe('http:')
+    expect(ok(fwd({ 'x-forwarded-proto': 'wss' })).url!.protocol).toBe('https:')
+    expect(ok(fwd({ 'x-forwarded-proto': undefined }, { fallbackScheme: 'http' })).url!.protocol).toBe('http:')
+    expect(ok(fwd({ 'x-forwarded-proto': undefined }, { fallbackScheme: 'HTTPS' })).url!.protocol).toBe('https:')
+    const r = ok(fwd({ 'x-forwarded-uri': '/a/%2e%2e/b?q=/c' }))
+    expect(r.rawPath).toBe('/a/%2e%2e/b')
+    expect(r.url!.pathname).toBe('/b')
+    expect(ok(fwd({ 'x-forwarded-uri': '/p/', 'x-forwarded-prefix': '/pre//' }, { usePrefix: true })).rawPath).toBe('/pre/p/')
+    expect(ok(fwd({ 'x-forwarded-method': 'patch' })).method).toBe('PATCH')
   })
 
   it('X-Forwarded-Prefix only when configured, and then strictly', () => {
@@ -219,6 +241,23 @@ describe('readOriginal', () => {
     const c = ctx({ isIdentityHeader: identityHeaderCheck(['X-Portal-User']) })
     expect(code(readOriginal('nginx', { headers: { x_portal_user: 'bob' }, method: 'GET', target: '/' }, c))).toBe('identity-header')
     expect(code(readOriginal('nginx', { headers: { authorization: 'Bearer x' }, method: 'GET', target: '/' }, c))).toBe('accepted')
+  })
+
+  it('each verify endpoint reads its own proxy\'s headers; an untrusted peer gets its request line\'s method, upper-cased', () => {
+    const headers = {
+      'x-original-url': 'https://nginx.example.com/n',
+      'x-forwarded-host': 'traefik.example.com',
+      'x-forwarded-uri': '/t',
+      'x-forwarded-method': 'put',
+    }
+    const req = { headers, method: 'post', target: '/oauth2/auth' }
+    expect(ok(readOriginal('nginx', req, ctx())).url!.href).toBe('https://nginx.example.com/n')
+    expect(ok(readOriginal('forward-auth', req, ctx()))).toMatchObject({ method: 'PUT' })
+    expect(ok(readOriginal('forward-auth', req, ctx())).url!.href).toBe('https://traefik.example.com/t')
+    expect(readOriginal('nginx', req, ctx({ trusted: false }))).toEqual({ url: undefined, method: 'POST' })
+    expect(readOriginal('forward-auth', req, ctx({ trusted: false }))).toEqual({ url: undefined, method: 'POST' })
+    expect(readOriginal('none', { headers: { 'x-auth-request-user': 'x' }, method: 'DELETE', target: '/' }, ctx())).toEqual({ url: undefined, method: 'GET' })
+    expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx()))).toEqual({ url: undefined, method: 'POST' })
   })
 
   it('an untrusted peer\'s forwarded headers are not read: the URL is unknown', () => {

@@ -61,6 +61,15 @@ describe('rules judge every reading of a path (issue 10, findings 3 and 11)', ()
     expect(verdict(path).rule.label).toBe('internal')
   })
 
+  it.each(['/public%23/%2e%2e/admin', '/public%23/%2E%2E/admin/x', '/public/.%2e/admin', '/ops/%2e./admin'])(
+    '%s needs the admin requirement, not a public or weaker rule',
+    (path) => {
+      const v = verdict(path)
+      expect(v.action.kind).toBe('require')
+      expect(v.rule.label).toBe('admin')
+    },
+  )
+
   it('a path with more readings than are listed is denied, not guessed', () => {
     const hostile = '/public' + '/%2520;a/%253f/..%09/%2e%2e\\x'.repeat(300)
     const v = verdict(hostile)

@@ -23,6 +23,18 @@ describe('normalisePath', () => {
     ['/a%20b', '/a b', false],
     ['/foo/secret%23/bar', '/foo/secret', true],
     ['/pub%23/../admin', '/admin', true],
+    ['#frag', '/', false],
+    ['?q=/admin', '/', false],
+    ['a/b/', '/a/b/', false],
+    ['/a/%252e/b', '/a/%2e/b', false],
+    ['/pub%23/%2e%2e/admin', '/admin', true],
+    ['/pub%23/%2E%2e/admin', '/admin', true],
+    ['/pub/.%2e/admin', '/admin', false],
+    ['/pub/%2e./admin', '/admin', false],
+    ['/pub/%2e/admin', '/pub/admin', false],
+    ['/pub/%2e', '/pub/', false],
+    ['/pub/%2e%2e', '/', false],
+    ['/a/%252e%252e/b', '/a/%2e%2e/b', false],
     ['/api%2fhealth', '/api/health', true],
     ['/api%2F..%2Fadmin', '/admin', true],
     ['/a%5cb', '/a/b', true],
@@ -82,6 +94,43 @@ describe('pathReadings', () => {
   ])('%s reads as %j', (raw, paths, ambiguous) => {
     const r = pathReadings(raw)
     expect(r.paths).toEqual(expect.arrayContaining(paths))
+    expect(r.ambiguous).toBe(ambiguous)
+  })
+
+  // Exact sets: a reading lost lets a rule be bypassed, an invented one denies what no backend would serve.
+  it.each([
+    ["/internal", ["/internal"], false],
+    ["//evil.example/internal", ["/evil.example/internal", "/internal"], false],
+    ["/%0d/public/internal", ["/", "/\r/public/internal", "/%0d/public/internal", "/internal", "/public/internal"], true],
+    ["/public/..;/internal", ["/internal", "/public/..;/internal"], false],
+    ["/internal;jsessionid=x", ["/internal", "/internal;jsessionid=x"], false],
+    ["/public/%252e%252e/internal", ["/internal", "/public/%252e%252e/internal", "/public/%2e%2e/internal"], false],
+    ["/public/%252e%252e%252finternal", ["/internal", "/public/%252e%252e%252finternal", "/public/%2e%2e%2finternal"], false],
+    ["/internal%3Fx", ["/internal", "/internal%3Fx", "/internal?x"], false],
+    ["/internal%20", ["/internal", "/internal ", "/internal%20"], false],
+    ["/internal%00", ["/internal", "/internal\u0000", "/internal%00"], true],
+    ["/internal%0a", ["/internal", "/internal\n", "/internal%0a"], true],
+    ["/internal%09x", ["/internal", "/internal\tx", "/internal%09x", "/internalx"], true],
+    ["/public\\x/%2e%2e/internal", ["/internal", "/public/internal", "/public/x/%2e%2e/internal", "/public\\x/%2e%2e/internal"], false],
+    ["/public\\x/../internal", ["/internal", "/public/internal"], false],
+    ["/internal%2fx/..//", ["/", "/internal/"], true],
+    ["/admin%5cx/%2e%2e/y", ["/admin%5cx/%2e%2e/y", "/admin/y", "/y"], true],
+    ["//public", ["/", "/public"], false],
+    ["/public/%255c..%255cinternal", ["/internal", "/public/%255c..%255cinternal", "/public/%5c..%5cinternal", "/public/\\..\\internal", "/public/internal"], false],
+    ["/admin%2fx/../public..%2e", ["/admin/public...", "/public..%2e", "/public..."], true],
+    ["/internal%3F%public", ["/internal", "/internal%3F%public", "/internal?%public"], true],
+    ["/public/..%2f%zzinternal/../internal", ["/internal", "/public/internal"], true],
+    ["/a/./b", ["/a/b"], false],
+    ["/a/%252e/b", ["/a/%252e/b", "/a/%2e/b", "/a/b"], false],
+    ["/a;x/b;y=1/c", ["/a/b/c", "/a;x/b;y=1/c"], false],
+    ["/a\tb", ["/a", "/a\tb", "/ab"], false],
+    ["/x%2525y", ["/x%2525y", "/x%25y", "/x%y"], false],
+    ["/p?q#f", ["/p"], false],
+    ["/%zz", ["/%zz"], true],
+    ["////a", ["/", "/a"], false],
+  ])('%j reads exactly as %j', (raw, paths, ambiguous) => {
+    const r = pathReadings(raw)
+    expect([...r.paths].sort()).toEqual(paths)
     expect(r.ambiguous).toBe(ambiguous)
   })
 

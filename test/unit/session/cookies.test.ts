@@ -41,6 +41,18 @@ describe('readCookie', () => {
     expect(readCookie('xgh_session=evil; gh_session=good', NAME)).toBe('good')
     expect(readCookie('gh_session_0=chunk', NAME)).toBeUndefined()
     expect(readCookie('a=x gh_session=inside-a-value', NAME)).toBeUndefined()
+    expect(readCookie('gh_sessionundefined=x; gh_session=v', NAME)).toBe('v')
+  })
+
+  it('reads a cookie after leading whitespace at the start of the header', () => {
+    expect(readCookie(' gh_session=v', NAME)).toBe('v')
+    expect(readCookie('\t gh_session=v; a=b', NAME)).toBe('v')
+  })
+
+  it('a conflict is a whole cookie name: a longer name only starting with it is not one', () => {
+    expect(readCookie('gh_session_0x=1; gh_session=v', NAME, '_0')).toBe('v')
+    expect(readCookie('gh_session_0=1; gh_session=v', NAME, '_0')).toBeUndefined()
+    expect(readCookie('gh_session=v; gh_session_0', NAME, '_0')).toBe('v')
   })
 
   it('refuses a planted second copy in either order', () => {
@@ -71,6 +83,9 @@ describe('cookiesWithPrefix', () => {
       }),
     )
     expect(cookiesWithPrefix('a=1; gh_session_0=x; b=2', 'gh_session_')).toEqual([['gh_session_0', 'x']])
+    expect(cookiesWithPrefix('gh_session_0x; gh_session_1=b', 'gh_session_')).toEqual([['gh_session_1', 'b']])
+    expect(cookiesWithPrefix(undefined, 'gh_session_')).toEqual([])
+    expect(cookiesWithPrefix('', 'gh_session_')).toEqual([])
   })
 })
 
@@ -92,6 +107,25 @@ describe('serializeCookie', () => {
     const c = serializeCookie('n', 'v', { ...base, path: '/oauth2/', sameSite: 'strict' })
     expect(c).toMatch(/^n=v; Path=\/oauth2\/; Max-Age=60; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Strict$/)
     expect(serializeCookie('n', '', { ...base, maxAge: -5 })).toMatch(/Max-Age=0;/)
+  })
+
+  it('leaves HttpOnly out when not asked, and spells SameSite=None', () => {
+    const c = serializeCookie('n', 'v', { ...base, httpOnly: false, secure: true, sameSite: 'none' })
+    expect(attributes(c)).not.toContain('HttpOnly')
+    expect(c.endsWith('; SameSite=None')).toBe(true)
+  })
+
+  it('expires maxAge whole seconds from now, never in the future for a cleared cookie', () => {
+    const expires = (c: string) => Date.parse(/Expires=([^;]+)/.exec(c)![1]!)
+    const before = Math.floor(Date.now() / 1000) * 1000
+    const c = serializeCookie('n', 'v', { ...base, maxAge: 90.7 })
+    const after = Date.now()
+    expect(c).toMatch(/Max-Age=90;/)
+    expect(expires(c)).toBeGreaterThanOrEqual(before + 90_000)
+    expect(expires(c)).toBeLessThanOrEqual(after + 90_700)
+    const cleared = serializeCookie('n', '', { ...base, maxAge: -3600 })
+    expect(expires(cleared)).toBeLessThanOrEqual(Date.now())
+    expect(expires(cleared)).toBeGreaterThanOrEqual(before)
   })
 })
 

@@ -1,0 +1,30 @@
+// Test set for mutation testing (npm run test:mutation, stryker.config.mjs): the unit tests of the modules that
+// decide who gets in (test/unit mirrors src). No integration, Keycloak, e2e or package suites: each mutant re-runs
+// the tests covering it, so every second of set-up here is paid per mutant, and a module's score should come from
+// the tests that state its behaviour.
+// Same ts-jest ESM setup as the `jest` key in package.json, transpile-only (tsc checks types in npm test).
+// MUTATION_TESTS=<glob,glob> narrows the set further while working on one module.
+const narrowed = process.env.MUTATION_TESTS?.split(',').map((g) => `<rootDir>/${g.trim()}`)
+/** @type {import('jest').Config} */
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  testMatch: narrowed ?? [
+    '<rootDir>/test/unit/access/**/*.test.ts',
+    '<rootDir>/test/unit/headers/**/*.test.ts',
+    '<rootDir>/test/unit/redirect.test.ts',
+    '<rootDir>/test/unit/request/**/*.test.ts',
+    '<rootDir>/test/unit/rules.test.ts',
+    '<rootDir>/test/unit/rules/**/*.test.ts',
+    '<rootDir>/test/unit/session/cookies.test.ts',
+    '<rootDir>/test/unit/session/seal.test.ts',
+    '<rootDir>/test/unit/tokens.test.ts',
+    '<rootDir>/test/unit/tokens/jwt.test.ts',
+  ],
+  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 30_000,
+  forceExit: true,
+}

@@ -1,0 +1,242 @@
+import { describe, expect, it } from '@jest/globals'
+import type { IncomingMessage } from 'node:http'
+import { accessRequest, decide, resultLabel, type AccessRequest, type Outcome } from '../../../src/access/decide.js'
+import { compileRequirement } from '../../../src/access/authorize.js'
+import { createQueryChecks } from '../../../src/access/query-cache.js'
+import { ACCESS_TOKEN_HEADER } from '../../../src/headers/identity.js'
+import type { Identity } from '../../../src/plugin.js'
+import { createTrustedProxyCheck } from '../../../src/request/trusted-proxies.js'
+import type { Runtime } from '../../../src/runtime.js'
+import type { ActiveSession } from '../../../src/session/session.js'
+import type { BearerVerdict } from '../../../src/tokens/bearer.js'
+
+const alice: Identity = { subject: 'a1', user: 'alice', email: 'alice@example.com', groups: ['ops'], roles: [], provider: 'corp', expiresAt: 2_000_000_000 }
+const SESSION_HEADERS: [string, string][] = [['X-Auth-Request-User', 'alice']]
+const BEARER_HEADERS: [string, string][] = [['X-Auth-Request-User', 'alice-api']]
+
+interface Options {
+  session?: 'none' | 'sync' | 'async' | 'async-none'
+  accessToken?: string
+  bearer?: false | BearerVerdict | Promise<BearerVerdict>
+  passAccessToken?: boolean
+  passAuthorization?: boolean
+  login?: (identity: Identity) => boolean
+  deny?: boolean
+  require?: (identity: Identity) => boolean
+}
+
+/** A Runtime with the real query checks and peer check; sessions, bearer tokens and rules answer as told. */
+function runtime(o: Options = {}) {
+  const tokens: string[] = []
+  const active: ActiveSession = {
+    session: { identity: alice, accessToken: o.accessToken } as ActiveSession['session'],
+    headers: SESSION_HEADERS,
+    cacheKey: 'k',
+    generation: 0,
+  }
+  const rt = {
+    config: {
+      server: { publicUrl: new URL('https://auth.example.com'), trustForwardedPrefix: false },
+      headers: { identityLike: [], passAccessToken: o.passAccessToken ?? false, passAuthorization: o.passAuthorization ?? false },
+    },
+    defaultScheme: 'https',
+    isTrustedPeer: createTrustedProxyCheck(['10.0.0.0/8']),
+    rules: o.deny
+      ? { trivial: false, match: () => ({ rule: { label: 'no' }, action: { kind: 'deny' } }) }
+      : o.require
+        ? { trivial: false, match: () => ({ rule: { label: 'req' }, action: { kind: 'require', check: o.require } }) }
+        : { trivial: true },
+    loginChecks: new Map([['corp', o.login ?? compileRequirement(undefined)]]),
+    queryChecks: createQueryChecks(),
+    bearer: {
+      active: o.bearer !== undefined && o.bearer !== false,
+      check: (token: string) => {
+        tokens.push(token)
+        return o.bearer
+      },
+    },
+    sessions: {
+      load: (cookie: string | undefined) => {
+        if (cookie !== 'gh=1') return undefined
+        switch (o.session ?? 'sync') {
+          case 'none':
+            return undefined
+          case 'sync':
+            return active
+          case 'async':
+            return Promise.resolve(active)
+          case 'async-none':
+            return Promise.resolve(undefined)
+        }
+      },
+    },
+  }
+  return { rt: rt as unknown as Runtime, tokens }
+}
+
+const request = (headers: Record<string, string> = {}, over: Partial<AccessRequest> = {}): AccessRequest => ({
+  headers: { cookie: 'gh=1', ...headers },
+  peer: '192.0.2.1',
+  protocol: 'forward-auth',
+  method: 'GET',
+  target: '/oauth2/forward-auth',
+  querystring: '',
+  ...over,
+})
+
+const run = async (o: Options, headers?: Record<string, string>, over?: Partial<AccessRequest>): Promise<Outcome> =>
+  decide(runtime(o).rt, request(headers, over))
+
+describe('decide with a session cookie', () => {
+  it('allows a signed-in identity with its session headers, synchronously when the session is cached', () => {
+    const outcome = decide(runtime().rt, request())
+    expect(outcome).not.toBeInstanceOf(Promise)
+    expect(outcome).toMatchObject({ result: 'allow', method: 'cookie', identity: alice, headers: SESSION_HEADERS })
+  })
+
+  it('waits for a session that must be loaded', async () => {
+    expect(await run({ session: 'async' })).toMatchObject({ result: 'allow', method: 'cookie', identity: alice })
+    expect(await run({ session: 'async-none' })).toMatchObject({ result: 'unauthenticated', method: 'none', invalidToken: false })
+  })
+
+  it('without any credential: unauthenticated, not an invalid token', async () => {
+    const outcome = await run({}, { cookie: '' })
+    expect(outcome).toMatchObject({ result: 'unauthenticated', method: 'none', invalidToken: false })
+    expect(resultLabel(outcome)).toBe('unauthenticated')
+  })
+
+  it('forbids an identity its provider login check refuses, or from a provider no longer configured', async () => {
+    expect(await run({ login: () => false })).toMatchObject({ result: 'forbidden', method: 'cookie', identity: alice })
+    const { rt } = runtime()
+    ;(rt.loginChecks as Map<string, unknown>).clear()
+    expect(await decide(rt, request())).toMatchObject({ result: 'forbidden' })
+  })
+
+  it('applies query constraints in addition (AND)', async () => {
+    expect(await run({}, {}, { querystring: 'allowed_groups=ops' })).toMatchObject({ result: 'allow' })
+    expect(await run({}, {}, { querystring: 'allowed_groups=admins' })).toMatchObject({ result: 'forbidden' })
+    expect(await run({ login: () => false }, {}, { querystring: 'allowed_groups=ops' })).toMatchObject({ result: 'forbidden' })
+  })
+})
+
+describe('decide passes the access token only when configured', () => {
+  it('adds neither header by default', async () => {
+    const outcome = await run({ accessToken: 'at-1' })
+    expect(outcome).toMatchObject({ result: 'allow', headers: SESSION_HEADERS })
+  })
+
+  it('passAccessToken adds X-Auth-Request-Access-Token, passAuthorization an Authorization: Bearer header', async () => {
+    const both = await run({ accessToken: 'at-1', passAccessToken: true, passAuthorization: true })
+    expect(both).toMatchObject({
+      result: 'allow',
+      headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, 'at-1'], ['Authorization', 'Bearer at-1']],
+    })
+    expect(await run({ accessToken: 'at-1', passAccessToken: true })).toMatchObject({ headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, 'at-1']] })
+    expect(await run({ accessToken: 'at-1', passAuthorization: true })).toMatchObject({ headers: [...SESSION_HEADERS, ['Authorization', 'Bearer at-1']] })
+    // the cached session's own header list is not changed
+    expect(SESSION_HEADERS).toHaveLength(1)
+  })
+
+  it('adds nothing when the session holds no access token', async () => {
+    expect(await run({ passAccessToken: true, passAuthorization: true })).toMatchObject({ headers: SESSION_HEADERS })
+  })
+})
+
+describe('decide with an Authorization header', () => {
+  const entry: BearerVerdict = { identity: { ...alice, user: 'alice-api' }, headers: BEARER_HEADERS }
+
+  it('judges a Bearer token instead of the cookie, any case of the scheme, token trimmed', async () => {
+    for (const header of ['Bearer tok.en', 'bearer tok.en', 'BEARER  tok.en ']) {
+      const { rt, tokens } = runtime({ bearer: entry })
+      expect(await decide(rt, request({ authorization: header }))).toMatchObject({ result: 'allow', method: 'bearer', headers: BEARER_HEADERS })
+      expect(tokens).toEqual(['tok.en'])
+    }
+    expect(await run({ bearer: Promise.resolve(entry) }, { authorization: 'Bearer x' })).toMatchObject({ result: 'allow', method: 'bearer' })
+  })
+
+  it('other schemes, and a bare "Bearer", are the app\'s business: the cookie decides', async () => {
+    for (const header of ['Basic YWxpY2U6cHc=', 'Bearerx tok', 'Token tok', 'Bearer', 'Bearer ', 'Bear tok']) {
+      const { rt, tokens } = runtime({ bearer: entry })
+      expect(await decide(rt, request({ authorization: header }))).toMatchObject({ result: 'allow', method: 'cookie' })
+      expect(tokens).toEqual([])
+    }
+  })
+
+  it('an empty or refused token is an invalid token, whatever the cookie says', async () => {
+    for (const header of ['Bearer  ', 'Bearer    ']) {
+      const outcome = await run({ bearer: entry }, { authorization: header })
+      expect(outcome).toMatchObject({ result: 'unauthenticated', method: 'bearer', invalidToken: true })
+      expect(resultLabel(outcome)).toBe('invalid_token')
+    }
+    expect(await run({ bearer: 'invalid' }, { authorization: 'Bearer x' })).toMatchObject({ result: 'unauthenticated', method: 'bearer', invalidToken: true })
+    expect(await run({ bearer: Promise.resolve('forbidden' as const) }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer' })
+  })
+
+  it('a bearer identity meets the same checks and header options as a session', async () => {
+    expect(await run({ bearer: entry, login: () => false }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer' })
+    expect(await run({ bearer: entry, passAuthorization: true }, { authorization: 'Bearer x' })).toMatchObject({
+      headers: [...BEARER_HEADERS, ['Authorization', 'Bearer x']],
+    })
+  })
+
+  it('with bearer tokens accepted, a request without Authorization is judged by its cookie', async () => {
+    const { rt, tokens } = runtime({ bearer: entry })
+    expect(await decide(rt, request())).toMatchObject({ result: 'allow', method: 'cookie' })
+    expect(tokens).toEqual([])
+  })
+
+  it('without anything accepting bearer tokens, the header is ignored', async () => {
+    const { rt, tokens } = runtime({ bearer: false })
+    expect(await decide(rt, request({ authorization: 'Bearer x' }))).toMatchObject({ result: 'allow', method: 'cookie' })
+    expect(tokens).toEqual([])
+  })
+})
+
+describe('decide reads the request first', () => {
+  it('refuses a request carrying an identity header before looking at any credential', async () => {
+    const outcome = await run({}, { 'x-auth-request-user': 'boss' })
+    expect(outcome).toEqual({ result: 'refused', method: 'none', code: 'identity-header', rule: 'refused:identity-header' })
+    expect(resultLabel(outcome)).toBe('refused')
+    expect(await run({ bearer: { identity: alice, headers: [] } }, { 'x-auth-request-user': 'boss', authorization: 'Bearer x' })).toMatchObject({ result: 'refused' })
+  })
+
+  it('believes forwarded headers from trusted peers only', async () => {
+    const fwd = { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x', cookie: '' }
+    const trusted = await run({}, fwd, { peer: '10.1.1.1' })
+    const untrusted = await run({}, fwd)
+    expect(trusted.result === 'unauthenticated' && trusted.original.url?.href).toBe('https://app.example.com/x')
+    expect(untrusted.result === 'unauthenticated' && untrusted.original.url).toBeUndefined()
+  })
+
+  it('a rule\'s requirement applies on top of the login check, for sessions and bearer tokens', async () => {
+    expect(await run({ require: (i) => i.groups.includes('ops') })).toMatchObject({ result: 'allow', rule: 'req' })
+    expect(await run({ require: () => false })).toMatchObject({ result: 'forbidden', method: 'cookie', rule: 'req' })
+    const entry: BearerVerdict = { identity: alice, headers: BEARER_HEADERS }
+    expect(await run({ require: () => false, bearer: entry }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer' })
+  })
+
+  it('applies the rules unless told to skip them', async () => {
+    expect(await run({ deny: true })).toMatchObject({ result: 'forbidden', method: 'none', rule: 'no' })
+    expect(await run({ deny: true }, {}, { skipRules: true, protocol: 'none' })).toMatchObject({ result: 'allow', rule: 'default' })
+  })
+})
+
+describe('accessRequest', () => {
+  const req = (over: Partial<IncomingMessage>) =>
+    ({ headers: { a: 'b' }, socket: { remoteAddress: '192.0.2.7' }, method: 'POST', url: '/x?y', ...over }) as IncomingMessage
+  it('takes headers, peer, method and target from the request', () => {
+    expect(accessRequest(req({}), 'nginx', 'q=1')).toEqual({
+      headers: { a: 'b' },
+      peer: '192.0.2.7',
+      protocol: 'nginx',
+      method: 'POST',
+      target: '/x?y',
+      querystring: 'q=1',
+      skipRules: false,
+    })
+  })
+  it('defaults to GET / with no query, and skips the rules only for the protocol-less endpoint', () => {
+    expect(accessRequest(req({ method: undefined, url: undefined }), 'none')).toMatchObject({ method: 'GET', target: '/', querystring: '', skipRules: true })
+    expect(accessRequest(req({}), 'upstream').skipRules).toBe(false)
+  })
+})
