@@ -124,9 +124,9 @@ function mapForwardAuthFlags(ctx: MigrateContext, headers: Obj): void {
     headers.passAuthorization = true
     ctx.line('set_authorization_header', 'difference', 'headers.passAuthorization', 'Authorization: Bearer carries the access token (oauth2-proxy sent the ID token)')
   } else ctx.line('set_authorization_header', 'not-needed', undefined, 'off')
-  for (const key of ['pass_user_headers', 'pass_authorization_header', 'prefer_email_to_user']) {
-    ctx.line(key, 'not-needed', undefined, 'request headers to an upstream: forward-auth mode has none (X-Auth-Request-User is not changed by prefer-email-to-user either)')
-  }
+  const none = 'request headers to an upstream: forward-auth mode has none'
+  for (const key of ['pass_user_headers', 'pass_authorization_header']) ctx.line(key, 'not-needed', undefined, none)
+  ctx.line('prefer_email_to_user', 'not-needed', undefined, `${none}, and it does not change X-Auth-Request-User`)
 }
 
 export function mapHeaders(ctx: MigrateContext, out: Obj, type: string): void {
