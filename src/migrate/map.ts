@@ -1,12 +1,14 @@
 /**
  * Merged oauth2-proxy options → a Gatehouse config object and one report line per option. The steps
- * live in map-provider, map-access and map-session; this file does the server, upstream, headers and
- * logging, and reports whatever no step handled.
+ * live in map-provider, map-access, map-session, map-headers and map-ui; this file does the server, upstream
+ * and logging, and reports whatever no step handled.
  */
 import { MigrateContext, type Merged } from './context.js'
 import { mapAccess } from './map-access.js'
+import { mapHeaders } from './map-headers.js'
 import { mapProvider } from './map-provider.js'
 import { mapSessionAndCookie } from './map-session.js'
+import { mapUi } from './map-ui.js'
 import { flagOfKey } from './options.js'
 import { KNOWN } from './unsupported.js'
 
@@ -82,30 +84,6 @@ function mapUpstream(ctx: MigrateContext, out: Obj): void {
   }
 }
 
-function mapHeaders(ctx: MigrateContext, out: Obj, type: string): void {
-  const headers: Obj = {}
-  const upstream = out.upstream !== undefined
-  ctx.line('set_xauthrequest', 'not-needed', 'X-Auth-Request-*', 'Gatehouse always sends X-Auth-Request-User/-Email/-Groups/-Preferred-Username on an allow')
-  if (ctx.bool('pass_access_token')) {
-    headers.passAccessToken = true
-    ctx.line('pass_access_token', upstream ? 'difference' : 'mapped', 'headers.passAccessToken', upstream ? 'the upstream gets X-Auth-Request-Access-Token, not X-Forwarded-Access-Token (custom header names: see the identity-header mapping)' : 'X-Auth-Request-Access-Token')
-  }
-  if (ctx.bool('pass_authorization_header') || ctx.bool('set_authorization_header')) {
-    headers.passAuthorization = true
-    for (const key of ['pass_authorization_header', 'set_authorization_header']) ctx.line(key, 'difference', 'headers.passAuthorization', 'Authorization: Bearer carries the access token (oauth2-proxy sent the ID token)')
-  }
-  if (type === 'keycloak' && (ctx.has('allowed_roles') || ctx.list('allowed_groups').some((g) => g.startsWith('role:')))) headers.roles = true
-  const userHeaders = ctx.bool('pass_user_headers')
-  if (upstream && userHeaders !== false) {
-    ctx.remark('--pass-user-headers', 'difference', 'X-Auth-Request-*', 'the upstream gets X-Auth-Request-User/-Email/-Groups/-Preferred-Username, not X-Forwarded-*; apps reading X-Forwarded-User need the identity-header mapping (headers:) or a change')
-    ctx.line('pass_user_headers', 'difference', 'X-Auth-Request-*', 'see the line above')
-  } else ctx.line('pass_user_headers', 'not-needed', undefined, upstream ? 'off' : 'only used in upstream mode')
-  for (const key of ['alpha_inject_request_headers', 'alpha_inject_response_headers']) {
-    if (ctx.has(key)) ctx.line(key, 'difference', 'X-Auth-Request-*', `${ctx.list(key).join(', ')}: Gatehouse sends its fixed X-Auth-Request-* set; other names need the identity-header mapping`)
-  }
-  if (Object.keys(headers).length) out.headers = headers
-}
-
 function mapLogging(ctx: MigrateContext, out: Obj): void {
   // oauth2-proxy's request log is Gatehouse's access log; both default to on there, off here.
   const request = ctx.bool('request_logging')
@@ -143,6 +121,7 @@ export function mapOptions(options: ReadonlyMap<string, Merged>, readFile?: (pat
   mapAccess(ctx, out, provider.type as string)
   mapUpstream(ctx, out)
   mapHeaders(ctx, out, provider.type as string)
+  mapUi(ctx, out, provider.type as string)
   mapLogging(ctx, out)
   mapMisc(ctx)
   for (const [key] of options) {

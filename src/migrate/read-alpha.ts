@@ -1,6 +1,6 @@
 /**
  * The alpha YAML config (`--alpha-config`), where it overlaps the flat options: the first provider,
- * the upstreams, the listen addresses, and the injected headers (reported, see map.ts). Values land
+ * the upstreams, the listen addresses, and the injected headers (map-headers.ts). Values land
  * under the flat keys they replace, so the mapping is one.
  */
 import { parse } from 'yaml'
@@ -78,7 +78,8 @@ export function readAlpha(text: string, origin: string): OptionSource {
   }
   for (const [field, key] of [['injectRequestHeaders', 'alpha_inject_request_headers'], ['injectResponseHeaders', 'alpha_inject_response_headers']] as const) {
     const list = Array.isArray(doc[field]) ? (doc[field] as unknown[]) : []
-    if (list.length) values.set(key, list.map((h) => String(obj(h).name ?? '?')))
+    // Each header as JSON (name and value sources): map-headers.ts turns claims into headers.custom.
+    if (list.length) values.set(key, list.map((h) => JSON.stringify({ name: String(obj(h).name ?? '?'), values: Array.isArray(obj(h).values) ? obj(h).values : [] })))
   }
   const providers = Array.isArray(doc.providers) ? (doc.providers as unknown[]) : []
   if (providers.length > 1) problems.push(`${origin}: ${providers.length} providers; only the first is migrated (add the others to providers: by hand)`)

@@ -2,7 +2,6 @@
 import type { Status } from './context.js'
 
 const TLS = 'terminate TLS at the ingress or proxy in front of Gatehouse'
-const TEMPLATES = 'custom pages are not supported yet; Gatehouse serves its own sign-in and error pages'
 const LOGFMT = 'Gatehouse logs JSON (or logging.format: pretty) to stdout; formats are fixed'
 
 export const KNOWN: Record<string, [Status, string]> = {
@@ -19,10 +18,6 @@ export const KNOWN: Record<string, [Status, string]> = {
   htpasswd_file: ['unsupported', 'no local password logins: add the users to the IdP'],
   htpasswd_user_groups: ['unsupported', 'no local password logins'],
   display_htpasswd_form: ['unsupported', 'no local password logins'],
-  custom_templates_dir: ['unsupported', TEMPLATES],
-  custom_sign_in_logo: ['unsupported', TEMPLATES],
-  banner: ['unsupported', TEMPLATES],
-  footer: ['unsupported', TEMPLATES],
   skip_provider_button: ['not-needed', 'with one provider /oauth2/sign_in goes straight to the IdP'],
   provider_ca_file: ['unsupported', "trust the IdP's CA with NODE_EXTRA_CA_CERTS=<file> in Gatehouse's environment"],
   use_system_trust_store: ['not-needed', 'Node uses the system store plus NODE_EXTRA_CA_CERTS'],
@@ -31,7 +26,6 @@ export const KNOWN: Record<string, [Status, string]> = {
   insecure_oidc_skip_issuer_verification: ['unsupported', 'the issuer in discovery and tokens must equal providers[].issuer'],
   insecure_oidc_skip_nonce: ['unsupported', 'Gatehouse always checks the nonce'],
   code_challenge_method: ['not-needed', 'Gatehouse always uses PKCE with S256'],
-  backend_logout_url: ['unsupported', 'sign-out ends the IdP session through its end_session_endpoint'],
   whitelist_domain: ['unsupported', 'see --whitelist-domain'],
   real_client_ip_header: ['difference', 'Gatehouse takes the client address from X-Forwarded-For sent by server.trustedProxies'],
   trusted_proxy_ips: ['difference', 'see server.trustedProxies'],
@@ -54,7 +48,6 @@ export const KNOWN: Record<string, [Status, string]> = {
   skip_claims_from_profile_url: ['not-needed', 'claims come from the ID token and the userinfo endpoint'],
   skip_auth_strip_headers: ['not-needed', 'identity headers sent by clients are always refused or stripped'],
   force_json_errors: ['not-needed', 'requests that do not accept text/html get 401 instead of a redirect'],
-  prefer_email_to_user: ['difference', 'X-Auth-Request-User carries providers[].userClaim (sub by default): set userClaim: email'],
   pass_basic_auth: ['unsupported', 'no Basic credentials are sent upstream; apps that need a user name read X-Auth-Request-User'],
   set_basic_auth: ['unsupported', 'no Basic credentials are sent; read X-Auth-Request-User instead'],
   basic_auth_password: ['unsupported', 'no Basic credentials are sent'],

@@ -22,7 +22,7 @@ providers:
     expect(Object.fromEntries(r.values)).toEqual({
       http_address: '0.0.0.0:4180',
       upstreams: ['http://a', 'http://b#path=/b/'],
-      alpha_inject_request_headers: ['X-Forwarded-User'],
+      alpha_inject_request_headers: ['{"name":"X-Forwarded-User","values":[]}'],
       provider: 'keycloak-oidc',
       client_id: 'c',
       client_secret: 's',
