@@ -120,6 +120,12 @@ export interface ProviderContext {
   metrics: Metrics
   /** Seconds of clock skew tolerated on token lifetimes. */
   clockSkewSeconds: number
+  /**
+   * Keeps state across config reloads: returns the value this provider (same id and type) made under
+   * equal `settings` before the reload, else `make()`'s. Pass every setting the state depends on
+   * (issuer, client, …); anything changed gets fresh state. Absent outside a running Gatehouse.
+   */
+  reuse?<T>(settings: unknown, make: () => T): T
 }
 
 export type ParseResult<O> = { ok: true; options: O } | { ok: false; errors: string[] }

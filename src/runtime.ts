@@ -20,6 +20,7 @@ import type { RedisConnection } from './session/redis.js'
 import { createRedisStore } from './session/store-redis.js'
 import { createRedisLocks } from './session/redis-lock.js'
 import type { CredentialCache } from './tokens/cache.js'
+import { stableKey, type CarryOver } from './carry-over.js'
 import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
 
 export interface Runtime {
@@ -50,9 +51,13 @@ export interface SharedServices {
   sessionShared: SessionShared
   /** The Redis connection, when `session.redis` is configured (store, refresh locks, events between replicas). */
   redis?: RedisConnection
+  /** Discovery results and key sets kept across reloads for unchanged settings. */
+  carryOver: CarryOver
 }
 
+/** A build that throws keeps the carried-over state as it was; one that returns is swapped in at once. */
 export function createRuntime(config: Config, shared: SharedServices): Runtime {
+  const carry = shared.carryOver.begin()
   const callbackUrl = new URL('/oauth2/callback', config.server.publicUrl).href
   const providers = new Map<string, Provider>()
   const global = compileRequirement(config.authorization)
@@ -64,12 +69,13 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
         logger: shared.logger.child({ provider: p.id }),
         metrics: shared.metrics,
         clockSkewSeconds: 30,
+        reuse: (settings, make) => carry.take(`provider\0${p.id}\0${p.definition.type}\0${stableKey(settings)}`, make),
       }),
     )
     loginChecks.set(p.id, allOf([global, compileRequirement(p.authorization)]))
   }
   for (const e of config.extraIssuers) loginChecks.set(e.id, allOf([global, compileRequirement(e.authorization)]))
-  return {
+  const runtime: Runtime = {
     config,
     providers,
     loginChecks,
@@ -91,6 +97,7 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     bearer: createBearerVerifier({
       providers: providers.values(),
       extraIssuers: config.extraIssuers,
+      reuse: (settings, make) => carry.take(`issuer\0${stableKey(settings)}`, make),
       cache: shared.bearerCache,
       metrics: shared.metrics,
       logger: shared.logger.child({ component: 'bearer' }),
@@ -102,6 +109,8 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
     callbackUrl,
     defaultScheme: config.server.publicUrl.protocol.slice(0, -1),
   }
+  carry.commit()
+  return runtime
 }
 
 /** Per runtime, the sign-in URL without `rd` (it never has a query: the path replaces the public URL's). */

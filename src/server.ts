@@ -13,6 +13,7 @@ import { createLogger } from './logger.js'
 import { createAccessLog } from './access-log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRuntime, type Runtime, type SharedServices } from './runtime.js'
+import { createCarryOver } from './carry-over.js'
 import type { ActiveSession } from './session/session.js'
 import { createSessionShared } from './session/shared.js'
 import { createRedisConnection } from './session/redis.js'
@@ -57,7 +58,7 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
   })
   const sessionShared = createSessionShared(config.cache.maxEntries, logger)
   const redis = config.session.redis && createRedisConnection(config.session.redis, metrics, logger, sessionShared.bus)
-  return { logger, metrics, sessionCache, bearerCache, sessionShared, redis }
+  return { logger, metrics, sessionCache, bearerCache, sessionShared, redis, carryOver: createCarryOver() }
 }
 
 /** Builds the app without listening (for supertest). */

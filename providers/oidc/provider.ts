@@ -2,6 +2,7 @@
  * The generic OpenID Connect provider, on openid-client 6. Keycloak and Google build on it by
  * passing a claim mapper; the login mechanics are shared.
  */
+import { createHash } from 'node:crypto'
 import * as client from 'openid-client'
 import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
 import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
@@ -62,7 +63,12 @@ export function classifyOidcError(err: unknown, what: string): Error {
   return new LoginError(`${what}: ${(err as Error).message}`, { cause: err })
 }
 
-export function createOidcProvider(id: string, options: OidcOptions, ctx: ProviderContext, hooks: OidcHooks): Provider {
+/**
+ * What a provider learns from its IdP: the discovery result and the key sets. Kept across config
+ * reloads (`ctx.reuse`) while the settings it depends on are unchanged, so a reload during an IdP
+ * outage still verifies tokens signed with keys already fetched.
+ */
+function createIdpState(id: string, options: OidcOptions, ctx: ProviderContext, hooks: OidcHooks) {
   let discovered: Promise<client.Configuration> | undefined
   let discoveredSync: client.Configuration | undefined
   const aliases = createIssuerAliases(hooks.issuerAliases ?? [], {
@@ -107,6 +113,40 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     return discovered
   }
 
+  const keySet = () =>
+    createJwks({
+      provider: id,
+      uri: async () => {
+        const uri = (await configuration()).serverMetadata().jwks_uri
+        if (!uri) throw new Error('the discovery document has no jwks_uri')
+        return new URL(uri)
+      },
+      metrics: ctx.metrics,
+      cooldownMs: options.bearer.jwksCooldown * 1000,
+      timeoutMs: options.timeoutSeconds * 1000,
+    })
+  // One key set for login ID tokens and bearer tokens; one for refreshes and logout tokens.
+  const jwks = keySet()
+  const sessionJwks = keySet()
+  return { configuration, discoveredSync: () => discoveredSync, aliases, jwks, sessionJwks, timed }
+}
+
+/** Every setting the IdP state depends on; the secret only as a digest, since the key is kept in memory. */
+const idpSettings = (options: OidcOptions, hooks: OidcHooks) => ({
+  issuer: options.issuer,
+  clientId: options.clientId,
+  clientSecret: createHash('sha256').update(options.clientSecret).digest('base64url'),
+  insecure: options.allowInsecureRequests,
+  timeoutSeconds: options.timeoutSeconds,
+  jwksCooldown: options.bearer.jwksCooldown,
+  algorithms: options.bearer.algorithms,
+  issuerAliases: hooks.issuerAliases ?? [],
+})
+
+export function createOidcProvider(id: string, options: OidcOptions, ctx: ProviderContext, hooks: OidcHooks): Provider {
+  const make = () => createIdpState(id, options, ctx, hooks)
+  const { configuration, discoveredSync, aliases, jwks, sessionJwks, timed } = ctx.reuse ? ctx.reuse(idpSettings(options, hooks), make) : make()
+
   const baseIdentity = (claims: Claims): Identity => {
     const verified = claims.email_verified
     const emailOk = verified === true || verified === 'true' || (verified === undefined && !options.requireEmailVerified)
@@ -123,19 +163,6 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
       expiresAt: typeof claims.exp === 'number' ? claims.exp : Math.floor(Date.now() / 1000) + 300,
     }
   }
-
-  // One key set for login ID tokens and bearer tokens.
-  const jwks = createJwks({
-    provider: id,
-    uri: async () => {
-      const uri = (await configuration()).serverMetadata().jwks_uri
-      if (!uri) throw new Error('the discovery document has no jwks_uri')
-      return new URL(uri)
-    },
-    metrics: ctx.metrics,
-    cooldownMs: options.bearer.jwksCooldown * 1000,
-    timeoutMs: options.timeoutSeconds * 1000,
-  })
 
   /**
    * The ID token's signature, against the shared JWKS; openid-client has already checked its
@@ -178,13 +205,7 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     clientId: options.clientId,
     clockSkewSeconds: ctx.clockSkewSeconds,
     identityOf: (claims, tokens) => (hooks.mapClaims ? hooks.mapClaims(baseIdentity(claims), claims, tokens) : baseIdentity(claims)),
-    jwks: createJwks({
-      provider: id,
-      uri: async () => new URL((await configuration()).serverMetadata().jwks_uri!),
-      metrics: ctx.metrics,
-      cooldownMs: options.bearer.jwksCooldown * 1000,
-      timeoutMs: options.timeoutSeconds * 1000,
-    }),
+    jwks: sessionJwks,
   })
 
   return {
@@ -248,7 +269,7 @@ export function createOidcProvider(id: string, options: OidcOptions, ctx: Provid
     },
     endSessionUrl(idToken, postLogoutRedirectUri, state) {
       // Only reachable after a login, so discovery has completed; never block sign-out on it.
-      const config = discoveredSync
+      const config = discoveredSync()
       if (!config || !config.serverMetadata().end_session_endpoint) return undefined
       const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri }
       if (idToken) params.id_token_hint = idToken

@@ -41,6 +41,8 @@ export interface BearerVerifierOptions {
   cache: CredentialCache<BearerEntry>
   metrics: Metrics
   logger: Logger
+  /** The key set made under equal settings before a reload, else `make()`'s (src/carry-over.ts). */
+  reuse?: <T>(settings: unknown, make: () => T) => T
   timeoutMs?: number
   /** Config `headers.roles`. */
   rolesHeader?: boolean
@@ -53,8 +55,12 @@ const LOG_INTERVAL_MS = 10_000
 /** Keys are scoped per config version, so a reload that tightens bearer rules is not bypassed by old entries. */
 let generation = 0
 
-export function extraIssuerSource(e: ExtraIssuerConfig, metrics: Metrics, timeoutMs: number): Source {
-  const jwks = createJwks({
+type Reuse = NonNullable<BearerVerifierOptions['reuse']>
+const fresh: Reuse = (_settings, make) => make()
+
+export function extraIssuerSource(e: ExtraIssuerConfig, metrics: Metrics, timeoutMs: number, reuse: Reuse = fresh): Source {
+  const keySettings = { id: e.id, issuer: e.issuer, jwksUrl: e.jwksUrl, cooldown: e.jwksCooldownSeconds, algorithms: e.algorithms, timeoutMs }
+  const jwks = reuse(keySettings, () => createJwks({
     provider: e.id,
     uri: async () =>
       e.jwksUrl
@@ -63,7 +69,7 @@ export function extraIssuerSource(e: ExtraIssuerConfig, metrics: Metrics, timeou
     metrics,
     cooldownMs: e.jwksCooldownSeconds * 1000,
     timeoutMs,
-  })
+  }))
   const rules = {
     issuers: [e.issuer],
     audiences: e.audiences,
@@ -82,7 +88,7 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
   const { cache, logger } = options
   const sources: Source[] = []
   for (const p of options.providers) if (p.verifyBearer) sources.push({ id: p.id, verify: p.verifyBearer.bind(p) })
-  for (const e of options.extraIssuers) sources.push(extraIssuerSource(e, options.metrics, options.timeoutMs ?? 5000))
+  for (const e of options.extraIssuers) sources.push(extraIssuerSource(e, options.metrics, options.timeoutMs ?? 5000, options.reuse))
   const prefix = `${++generation}:`
 
   const limit = createLogLimiter({
