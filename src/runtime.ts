@@ -101,7 +101,6 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
       cache: shared.bearerCache,
       metrics: shared.metrics,
       logger: shared.logger.child({ component: 'bearer' }),
-      rolesHeader: config.headers.roles,
     }),
     states: createStateCookies(config),
     validateRedirect: createRedirectValidator(config.redirect.allowedDomains, config.server.publicUrl),

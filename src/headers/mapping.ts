@@ -1,7 +1,8 @@
 /**
  * Which identity fields go into which headers (config `headers.presets`, `separator`, `custom`):
  * compiled once per config version, applied once per identity (memoised on the identity object,
- * which a cached session or token keeps), the access token added per request.
+ * which a cached session or token keeps), the access token added per request. The memo is the
+ * per-session cost of the headers: one array, the user-specific pairs, the rest shared.
  *
  * Values are made header-safe or refused, never emitted broken:
  * - a control character (U+0000–U+001F, U+007F–U+009F: CR/LF above all) in a single value, or
@@ -107,6 +108,22 @@ function compile(config: HeadersConfig): HeaderMapping {
   }
   if (config.passAuthorization) tokenNames.push({ name: 'Authorization', bearer: true })
   const memo = new WeakMap<Identity, [string, string][] | null>()
+  // Pairs that many identities hold alike are shared: an always-empty header's, and a list header's
+  // per list (lists are interned by content, src/session/slim.ts). Only user-specific pairs are per entry.
+  const constant = entries.map((e) => (e.field === 'none' ? ([e.name, ''] as [string, string]) : undefined))
+  const byList = entries.map(() => new WeakMap<readonly string[], [string, string] | null>())
+  const pair = (identity: Identity, i: number): [string, string] | null => {
+    const entry = entries[i]!
+    const shared = constant[i]
+    if (shared) return shared
+    const list = entry.field === 'groups' ? identity.groups : entry.field === 'roles' ? identity.roles : undefined
+    let p = list && byList[i]!.get(list)
+    if (p !== undefined) return p
+    const v = value(identity, entry)
+    p = v === undefined ? null : [entry.name, v]
+    if (list) byList[i]!.set(list, p)
+    return p
+  }
   return Object.freeze({
     names: Object.freeze([...entries.map((e) => e.name), ...tokenNames.filter((t) => !t.bearer).map((t) => t.name)]),
     needsAccessToken: tokenNames.length > 0,
@@ -114,13 +131,13 @@ function compile(config: HeadersConfig): HeaderMapping {
       let headers = memo.get(identity)
       if (headers === undefined) {
         headers = []
-        for (const entry of entries) {
-          const v = value(identity, entry)
-          if (v === undefined) {
+        for (let i = 0; i < entries.length; i++) {
+          const p = pair(identity, i)
+          if (p === null) {
             headers = null
             break
           }
-          headers.push([entry.name, v])
+          headers.push(p)
         }
         memo.set(identity, headers)
       }

@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config/load.js'
 import type { Identity } from '../plugin.js'
-import { identityHeaderValues } from '../headers/identity.js'
 import type { CredentialCache } from '../tokens/cache.js'
 import { hashCredential } from '../tokens/cache.js'
 import { cookieCount, cookiesWithPrefix, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
@@ -35,11 +34,13 @@ export interface Session {
   expiresAt: number
 }
 
-/** What the verify path needs from a session, with header values computed once. */
+/**
+ * A cached session: what the verify path needs. The allow headers are not kept here: decide.ts
+ * builds them through the header mapping, memoised per identity (src/headers/mapping.ts).
+ */
 export interface ActiveSession {
   /** Without the id_token and refresh token (src/session/slim.ts); `idToken()` reads the id_token. */
   session: Session
-  headers: [string, string][]
   cacheKey: string
   /** The revocation generation this entry was last checked against. */
   generation: number
@@ -156,7 +157,6 @@ export function createSessionCookies(config: Config, cache: CredentialCache<Acti
   // ---- session lifecycle hook: revocation and refresh before answering (src/session/lifecycle.ts) ----
   const active = (session: Session, key: string, generation: number): ActiveSession => ({
     session: decisionSession(session, keepAccessToken),
-    headers: identityHeaderValues(session.identity, config.headers.roles),
     cacheKey: key,
     generation,
   })

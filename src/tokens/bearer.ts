@@ -6,19 +6,18 @@
  */
 import type { Logger } from 'pino'
 import type { ExtraIssuerConfig } from '../config/load.js'
-import { identityHeaderValues } from '../headers/identity.js'
 import type { Metrics } from '../metrics.js'
 import { NotResponsible, type Identity, type Provider } from '../plugin.js'
 import { createJwtBearer, mapIssuerClaims, type BearerVerify } from '../../providers/oidc/bearer.js'
 import { hashCredential, type CredentialCache, type Verified } from './cache.js'
+import { slimIdentity } from '../session/slim.js'
 import { createJwks, discoverJwksUri } from './jwks.js'
 import { createLogLimiter } from './log-limit.js'
 import { InvalidTokenError } from './jwt.js'
 
-/** A verified token's identity with its header values computed once. */
+/** A verified token's identity; decide.ts builds the headers (memoised per identity, src/headers/mapping.ts). */
 export interface BearerEntry {
   identity: Identity
-  headers: [string, string][]
 }
 
 export type BearerVerdict = BearerEntry | 'invalid' | 'forbidden'
@@ -44,8 +43,6 @@ export interface BearerVerifierOptions {
   /** The key set made under equal settings before a reload, else `make()`'s (src/carry-over.ts). */
   reuse?: <T>(settings: unknown, make: () => T) => T
   timeoutMs?: number
-  /** Config `headers.roles`. */
-  rolesHeader?: boolean
 }
 
 /** Refused-token log lines: at most this many per interval, then one summary line. */
@@ -114,7 +111,7 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
         throw err
       }
       if (identity === NotResponsible) continue
-      return { value: { identity, headers: identityHeaderValues(identity, options.rolesHeader) }, expiresAt: identity.expiresAt }
+      return { value: { identity: slimIdentity(identity) }, expiresAt: identity.expiresAt }
     }
     rejected(key, 'none', 'no provider or issuer accepts this token')
     return undefined
