@@ -14,7 +14,7 @@ import { signerFor, withAssertion } from '../assertion/sign.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
-import { createReadMemo, readAndGate, type Read } from './read-memo.js'
+import { createReadMemo, readAndGate, type Read, type ReadMemo } from './read-memo.js'
 import type { BearerVerdict } from '../tokens/bearer.js'
 
 export interface AccessRequest {
@@ -74,14 +74,15 @@ function readContext(rt: Runtime, trusted: boolean): ReadContext {
 }
 
 /** Per runtime, the memoised read + rule gate (access/read-memo.ts). */
-const memos = new WeakMap<Runtime, typeof readAndGate>()
+const memos = new WeakMap<Runtime, ReadMemo>()
+const noRules = () => NO_RULES
 
 function readAndGated(rt: Runtime, req: AccessRequest): Read {
   const ctx = readContext(rt, rt.isTrustedPeer(req.peer))
-  if (req.skipRules) return readAndGate(req.protocol, req, ctx, req.querystring, () => NO_RULES)
+  if (req.skipRules) return readAndGate(req.protocol, req, ctx, req.querystring, noRules)
   let memo = memos.get(rt)
-  if (memo === undefined) memos.set(rt, (memo = createReadMemo()))
-  return memo(req.protocol, req, ctx, req.querystring, (request) => ruleGate(rt, req.querystring, request))
+  if (memo === undefined) memos.set(rt, (memo = createReadMemo((querystring, request) => ruleGate(rt, querystring, request))))
+  return memo(req.protocol, req, ctx, req.querystring)
 }
 
 /** Authorization shared by every credential: provider login checks, rule `require`, query constraints. */

@@ -16,15 +16,19 @@ const MAX = 512
 const MAX_KEY = 1024
 
 /** Unmemoised: readOriginal, then the gate of what it read. */
-export function readAndGate(protocol: Protocol, req: Incoming, ctx: ReadContext, querystring: string, gate: (request: OriginalRequest) => Gate): Read {
+export function readAndGate(protocol: Protocol, req: Incoming, ctx: ReadContext, querystring: string, gate: GateOf): Read {
   const request = readOriginal(protocol, req, ctx)
-  return isRefusal(request) ? request : { request, gate: gate(request) }
+  return isRefusal(request) ? request : { request, gate: gate(querystring, request) }
 }
 
+/** A runtime's rule gate (rules/gate.ts `ruleGate` bound to it). */
+export type GateOf = (querystring: string, request: OriginalRequest) => Gate
+export type ReadMemo = (protocol: Protocol, req: Incoming, ctx: ReadContext, querystring: string) => Read
+
 /** A memo for one runtime (its rules, query checks and read context never change). */
-export function createReadMemo(max = MAX): typeof readAndGate {
+export function createReadMemo(gate: GateOf, max = MAX): ReadMemo {
   const cache = new LRUCache<string, Read>({ max })
-  return (protocol, req, ctx, querystring, gate) => {
+  return (protocol, req, ctx, querystring) => {
     // Untrusted peers and upstream mode read no forwarded header: nothing worth keeping.
     const inputs = ctx.trusted && (protocol === 'nginx' || protocol === 'forward-auth') ? readerInputs(protocol, req.headers, ctx) : undefined
     if (inputs === undefined || inputs.length + querystring.length > MAX_KEY) return readAndGate(protocol, req, ctx, querystring, gate)

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import type { IncomingHttpHeaders } from 'node:http'
 import { createQueryChecks } from '../../../src/access/query-cache.js'
-import { createReadMemo, readAndGate, type Read } from '../../../src/access/read-memo.js'
+import { createReadMemo, readAndGate, type GateOf, type Read } from '../../../src/access/read-memo.js'
 import { identityHeaderCheck } from '../../../src/headers/strip.js'
 import type { ReadContext } from '../../../src/request/original-request.js'
 import { parseRules } from '../../../src/rules/definitions.js'
@@ -25,6 +25,8 @@ const parsed = parseRules(
 )
 if (!parsed.rules) throw new Error(parsed.problems.join('\n'))
 const rt = { rules: compileRules(parsed.rules, PROVIDERS), queryChecks: createQueryChecks() } as unknown as Runtime
+
+const gate: GateOf = (querystring, request) => ruleGate(rt, querystring, request)
 
 const ctx = (trusted: boolean, usePrefix: boolean): ReadContext => ({
   trusted,
@@ -89,7 +91,7 @@ describe('read memo (access/read-memo.ts)', () => {
         fc.array(fc.array(fc.nat(3), { minLength: fields.length, maxLength: fields.length }), { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 1, max: 8 }),
         (usePrefix, pool, steps, max) => {
-          const memo = createReadMemo(max) // tiny bounds: evictions and re-reads happen too
+          const memo = createReadMemo(gate, max) // tiny bounds: evictions and re-reads happen too
           const contexts = [ctx(false, usePrefix), ctx(true, usePrefix)] as const
           for (const step of steps) {
             const pick = (i: number) => pool[step[i]! % pool.length]!
@@ -104,8 +106,7 @@ describe('read memo (access/read-memo.ts)', () => {
             const querystring = pick(at('querystring')).querystring
             const req = { headers, method: 'GET', target: '/oauth2/auth' }
             const context = contexts[pick(at('trusted')).trusted ? 1 : 0]
-            const gate = (request: Parameters<typeof ruleGate>[2]) => ruleGate(rt, querystring, request)
-            expect(view(memo(protocol, req, context, querystring, gate))).toEqual(view(readAndGate(protocol, req, context, querystring, gate)))
+            expect(view(memo(protocol, req, context, querystring))).toEqual(view(readAndGate(protocol, req, context, querystring, gate)))
           }
         },
       ),
@@ -114,22 +115,20 @@ describe('read memo (access/read-memo.ts)', () => {
   })
 
   it('hands back the very same read for a repeated request (the memo is used)', () => {
-    const memo = createReadMemo()
+    const memo = createReadMemo(gate)
     const req = { headers: { 'x-original-url': 'https://app.example.com/public/x', 'x-original-method': 'GET' }, method: 'GET', target: '/oauth2/auth' }
-    const gate = (request: Parameters<typeof ruleGate>[2]) => ruleGate(rt, '', request)
-    const first = memo('nginx', req, ctx(true, false), '', gate)
+    const first = memo('nginx', req, ctx(true, false), '')
     expect('refused' in first).toBe(false)
-    expect(memo('nginx', { ...req, headers: { ...req.headers } }, ctx(true, false), '', gate)).toBe(first)
+    expect(memo('nginx', { ...req, headers: { ...req.headers } }, ctx(true, false), '')).toBe(first)
     // an identity header is refused per request, even when the URL's read is memoised
-    expect(memo('nginx', { ...req, headers: { ...req.headers, 'x-auth-request-user': 'a' } }, ctx(true, false), '', gate)).toEqual({ refused: 'identity-header' })
+    expect(memo('nginx', { ...req, headers: { ...req.headers, 'x-auth-request-user': 'a' } }, ctx(true, false), '')).toEqual({ refused: 'identity-header' })
   })
 
   it('keys by lengths, so values cannot be shifted between headers', () => {
-    const memo = createReadMemo()
-    const gate = (request: Parameters<typeof ruleGate>[2]) => ruleGate(rt, '', request)
+    const memo = createReadMemo(gate)
     const c = ctx(true, false)
-    const a = memo('forward-auth', { headers: { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/internal' }, method: 'GET', target: '/' }, c, '', gate)
-    const b = memo('forward-auth', { headers: { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/public' }, method: 'GET', target: '/' }, c, '', gate)
+    const a = memo('forward-auth', { headers: { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/internal' }, method: 'GET', target: '/' }, c, '')
+    const b = memo('forward-auth', { headers: { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/public' }, method: 'GET', target: '/' }, c, '')
     expect(view(a)).not.toEqual(view(b))
   })
 })
