@@ -7,13 +7,14 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { DecisionMethod, DecisionResult } from '../metrics.js'
 import type { Identity } from '../plugin.js'
-import { isRefusal, readOriginal, type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
+import { type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
 import { identityCheckFor } from '../headers/strip.js'
 import { headerMapping } from '../headers/mapping.js'
 import { signerFor, withAssertion } from '../assertion/sign.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
 import { ANONYMOUS, ruleGate, type Gate } from '../rules/gate.js'
+import { createReadMemo, readAndGate, type Read, type ReadMemo } from './read-memo.js'
 import type { BearerVerdict } from '../tokens/bearer.js'
 
 export interface AccessRequest {
@@ -73,7 +74,17 @@ function readContext(rt: Runtime, trusted: boolean): ReadContext {
   return pair[trusted ? 1 : 0]
 }
 
-const original = (rt: Runtime, req: AccessRequest) => readOriginal(req.protocol, req, readContext(rt, rt.isTrustedPeer(req.peer)))
+/** Per runtime, the memoised read + rule gate (access/read-memo.ts). */
+const memos = new WeakMap<Runtime, ReadMemo>()
+const noRules = () => NO_RULES
+
+function readAndGated(rt: Runtime, req: AccessRequest): Read {
+  const ctx = readContext(rt, rt.isTrustedPeer(req.peer))
+  if (req.skipRules) return readAndGate(req.protocol, req, ctx, req.querystring, noRules)
+  let memo = memos.get(rt)
+  if (memo === undefined) memos.set(rt, (memo = createReadMemo((querystring, request) => ruleGate(rt, querystring, request))))
+  return memo(req.protocol, req, ctx, req.querystring)
+}
 
 /** Authorization shared by every credential: provider login checks, rule `require`, query constraints. */
 function judge(
@@ -161,9 +172,9 @@ const unauthenticated = (request: OriginalRequest, gate: Gate): Outcome => ({
 
 export function decide(rt: Runtime, req: AccessRequest): Outcome | Promise<Outcome> {
   // Read first, for every request: a refusal must not depend on which credential came along.
-  const request = original(rt, req)
-  if (isRefusal(request)) return refused(request.refused)
-  const gate = req.skipRules ? NO_RULES : ruleGate(rt, req.querystring, request)
+  const read = readAndGated(rt, req)
+  if ('refused' in read) return refused(read.refused)
+  const { request, gate } = read
   if (gate.outcome) return gate.outcome.result === 'allow' ? allowWithHeaders(rt, request, 'anonymous', ANONYMOUS, undefined, gate.rule) : gate.outcome
   const token = rt.bearer.active ? bearerToken(req.headers.authorization) : undefined
   if (token !== undefined) {

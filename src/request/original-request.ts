@@ -187,7 +187,7 @@ export function fromUpstream(target: string, selfMethod: string, publicUrl: URL)
 }
 
 /** A header Gatehouse sets, or another identity-like one, in any spelling; or `Connection` naming one. */
-function presetIdentity(headers: IncomingHttpHeaders, check: IdentityHeaderCheck): Refusal | undefined {
+export function presetIdentity(headers: IncomingHttpHeaders, check: IdentityHeaderCheck): Refusal | undefined {
   for (const name in headers) if (check(name)) return refuse('identity-header')
   return connectionNamesIdentity(headers.connection, check) ? refuse('connection-names-identity') : undefined
 }
@@ -214,4 +214,25 @@ export function readOriginal(protocol: Protocol, req: Incoming, ctx: ReadContext
       return protocol === 'nginx' ? fromNginx(req.headers) : fromForwarded(req.headers, ctx)
     }
   }
+}
+
+const NGINX_INPUTS = ['x-original-method', 'x-original-url'] as const
+const FORWARDED_INPUTS = ['x-forwarded-method', 'x-forwarded-host', 'x-forwarded-uri', 'x-forwarded-proto'] as const
+const PREFIXED_INPUTS = [...FORWARDED_INPUTS, 'x-forwarded-prefix'] as const
+
+/**
+ * Every header value `fromNginx` / `fromForwarded` read, as one unambiguous string (lengths before
+ * values): the key of access/read-memo.ts. Keep in step with the readers. Undefined when a value is
+ * repeated (an array): such a request is read afresh. The context's other inputs are fixed per runtime.
+ */
+export function readerInputs(protocol: 'nginx' | 'forward-auth', headers: IncomingHttpHeaders, ctx: ReadContext): string | undefined {
+  const names = protocol === 'nginx' ? NGINX_INPUTS : ctx.usePrefix ? PREFIXED_INPUTS : FORWARDED_INPUTS
+  let key: string = protocol
+  for (const name of names) {
+    const v = headers[name]
+    if (v === undefined) key += '-'
+    else if (typeof v !== 'string') return undefined
+    else key += `${v.length}:${v}`
+  }
+  return key
 }

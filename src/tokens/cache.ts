@@ -4,7 +4,7 @@
  * entry never outlives its token. Concurrent misses for one key share a single verification;
  * failures are remembered only briefly and in a small, separate cache.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { Metrics } from '../metrics.js'
 
@@ -27,8 +27,8 @@ export interface CredentialCache<T> {
   readonly size: number
 }
 
-export const hashCredential = (credential: string): string =>
-  createHash('sha256').update(credential).digest('base64url')
+/** One-shot `crypto.hash`: no Hash object per request (the same digest as createHash, cheaper on the hot path). */
+export const hashCredential = (credential: string): string => hash('sha256', credential, 'base64url')
 
 export interface CacheOptions {
   name: string
