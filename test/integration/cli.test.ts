@@ -51,7 +51,7 @@ describe('gatehouse CLI', () => {
     expect(res.stderr).toBe('')
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('OK')
-  }, 30_000)
+  }, 60_000)
 
   it('exits 2 listing every problem with its key path', async () => {
     const path = file('bad.yaml', `
@@ -103,12 +103,12 @@ providers:
         '',
       ].join('\n'),
     )
-  }, 30_000)
+  }, 60_000)
 
   it('serve refuses to start on an invalid config', async () => {
     const res = await cli(['serve', '--config', file('serve.yaml', 'server: {}\n')])
     expect(res.code).toBe(2)
-  }, 30_000)
+  }, 60_000)
 })
 
 const GOOD = () => `
@@ -127,14 +127,14 @@ describe('gatehouse command line', () => {
     expect(res.stdout).toContain('usage: gatehouse <command>')
     for (const command of ['serve', 'check-config', 'explain']) expect(res.stdout).toContain(command)
     for (const args of [['-h'], ['help']]) expect(parseCommandLine(args)).toEqual({ kind: 'help', text: res.stdout })
-  }, 30_000)
+  }, 60_000)
 
   it('serve --help prints that command\'s help, exits 0 and does nothing else', async () => {
     // A config that would make serve start (or fail) proves that --help wins over running the command.
     const res = await cli(['serve', '--config', file('help.yaml', GOOD()), '--help'])
     expect(res).toMatchObject({ code: 0, stderr: '' })
     expect(parseCommandLine(['help', 'serve'])).toEqual({ kind: 'help', text: res.stdout })
-  }, 30_000)
+  }, 60_000)
 
   it.each(['serve', 'check-config', 'explain'])('%s --help is that command\'s help, the same as help %s', (command) => {
     const parsed = parseCommandLine([command, '--config', file('help.yaml', GOOD()), '--help'])
@@ -145,7 +145,7 @@ describe('gatehouse command line', () => {
   it('--version prints the package version', async () => {
     const res = await cli(['--version'])
     expect(res).toMatchObject({ code: 0, stdout: `gatehouse ${pkg.version}\n`, stderr: '' })
-  }, 30_000)
+  }, 60_000)
 
   it('-V prints the package version also when run from another folder', async () => {
     // From a folder with no package.json of ours, as a global install runs it (bin/ needs a build: test/package
@@ -156,7 +156,7 @@ describe('gatehouse command line', () => {
       env: { ...process.env, NODE_OPTIONS: '' },
     })
     expect(elsewhere.stdout).toBe(`gatehouse ${pkg.version}\n`)
-  }, 30_000)
+  }, 60_000)
 
   it.each([
     [['serve', '--confg', 'x.yaml'], /serve: unknown option --confg \(did you mean --config\?\)/],
@@ -187,11 +187,11 @@ describe('gatehouse command line', () => {
     expect(res.code).toBe(64)
     expect(res.stdout).toBe('')
     expect(res.stderr).toBe("gatehouse: serve: unknown option --confg (did you mean --config?)\nRun 'gatehouse --help' for usage.\n")
-  }, 30_000)
+  }, 60_000)
 
   it('explain --provider with an unknown id says so in one sentence', async () => {
     const res = await cli(['explain', '--config', file('explain.yaml', GOOD()), '--url', 'https://a.example.com/', '--provider', 'nope'])
     expect(res.code).toBe(64)
     expect(res.stderr).toBe('gatehouse explain: --provider "nope" is not configured; the configured ids are: corp\n')
-  }, 30_000)
+  }, 60_000)
 })

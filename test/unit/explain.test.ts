@@ -96,7 +96,7 @@ describe('gatehouse explain (CLI)', () => {
         '',
       ].join('\n'),
     )
-  }, 20_000)
+  }, 60_000)
 
   // One process per test: each start under tsx costs seconds on a loaded machine. The decisions themselves are
   // tested in-process above; the CLI's own part is the flags → input mapping (above) and its exit codes.
@@ -104,7 +104,7 @@ describe('gatehouse explain (CLI)', () => {
     const res = await run()
     expect(res.code).toBe(64)
     expect(res.stderr).toContain('--url is required')
-  }, 20_000)
+  }, 60_000)
 })
 
 describe('explain() for what the CLI once tested by starting itself', () => {
