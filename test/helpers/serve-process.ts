@@ -4,7 +4,7 @@
  * Polling the port said "up" as soon as the first worker listened: the second could still be loading, so
  * requests all went to one worker, a session event sent before it subscribed never reached it, and a cluster
  * scrape waited on a worker that could not answer yet. Readiness here is the workers' own `listening` log
- * lines (the config must log at info level), with one generous bound for a loaded machine; a child that
+ * lines (the config must log at info level), with one generous bound (120 s: three tsx starts at load 30 on 2 cores took over 60 s) for a loaded machine; a child that
  * exits first fails at once with its stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -48,7 +48,7 @@ export async function startServe(file: string, options: { listeners: number; tim
       if (listening >= options.listeners) resolve()
     })
   })
-  const ms = options.timeoutMs ?? 60_000
+  const ms = options.timeoutMs ?? 120_000
   let timer: NodeJS.Timeout | undefined
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),

@@ -43,7 +43,7 @@ logging: { level: info }
     // Both workers listening (and so subscribed to the session bus), not just the first answering /ready.
     serve = await startServe(file, { listeners: 2 })
     expect(await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, 60_000)).toBe(true)
-  }, 150_000)
+  }, 240_000)
   afterAll(async () => {
     await serve?.stop()
     await realm.close()

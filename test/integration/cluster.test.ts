@@ -28,7 +28,7 @@ logging: { level: info }
     } finally {
       expect(await serve.stop()).toBe(0)
     }
-  }, 150_000)
+  }, 240_000)
 })
 
 /** Sum of a counter's samples in Prometheus text, optionally only those with a label value. */
@@ -87,5 +87,5 @@ ${metrics}
         expect(await serve.stop()).toBe(0)
       }
     }
-  }, 300_000)
+  }, 480_000)
 })

@@ -83,7 +83,7 @@ describe('signing key rotation at the IdP', () => {
     }
     const intervals = Math.floor((Date.now() - started) / 5000) + 1
     expect((await jwksFetches(stack)) - before).toBeLessThanOrEqual(intervals)
-  })
+  }, 120_000)
 
   it('a login whose ID token no published key verifies fails, after one refetch', async () => {
     // Serve a key set without the realm's keys: the real token's signature can then match nothing.
