@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +7,7 @@ import { DEMO_USERS, startRealm, type Realm } from '../../dev/devidp/realm.js'
 import { signIn } from '../helpers/login.js'
 import { waitFor } from '../helpers/wait.js'
 import { freePort, randomSecret } from '../helpers/stack.js'
+import { startServe, type ServeProcess } from '../helpers/serve-process.js'
 
 /** One request on a fresh connection, so the cluster's round robin spreads them over the workers. */
 const statusOf = (url: string, cookie: string) =>
@@ -24,8 +24,7 @@ const statusOf = (url: string, cookie: string) =>
 describe('revocation across server.workers', () => {
   let realm: Realm
   let url: string
-  let child: ReturnType<typeof spawn>
-  let stderr = ''
+  let serve: ServeProcess
   beforeAll(async () => {
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
@@ -39,18 +38,16 @@ server: { listen: "127.0.0.1:${port}", publicUrl: "${url}", workers: 2 }
 cookie: { secret: "${randomSecret()}" }
 providers: [{ id: corp, type: keycloak, issuer: "${realm.issuer}", clientId: gatehouse, clientSecret: gatehouse-secret, allowInsecureRequests: true }]
 authorization: {}
-logging: { level: warn }
+logging: { level: info }
 `)
-    child = spawn('node', ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', file], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'ignore', 'pipe'] })
-    child.stderr!.on('data', (d) => (stderr += d))
-    expect(await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, 30_000)).toBe(true)
-  }, 45_000)
+    // Both workers listening (and so subscribed to the session bus), not just the first answering /ready.
+    serve = await startServe(file, { listeners: 2 })
+    expect(await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, 60_000)).toBe(true)
+  }, 240_000)
   afterAll(async () => {
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGTERM')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+    await serve?.stop()
     await realm.close()
-  })
+  }, 90_000)
 
   const statuses = (cookie: string, n = 12) => Promise.all(Array.from({ length: n }, () => statusOf(`${url}/oauth2/auth`, cookie)))
 
@@ -59,17 +56,17 @@ logging: { level: warn }
     // Every worker has verified (and cached) the session.
     expect(await statuses(cookie)).toEqual(Array(12).fill(202))
     expect(await realm.admin.backchannelLogout(realm.subjectOf('alice'))).toEqual([200])
-    // IPC through the primary is asynchronous, but reaches the other worker well within the next round trips.
-    expect(await waitFor(async () => (await statuses(cookie)).every((s) => s === 401), 2000)).toBe(true)
+    // IPC through the primary is asynchronous: a bound for a loaded machine, not a speed claim.
+    expect(await waitFor(async () => (await statuses(cookie)).every((s) => s === 401), 20_000)).toBe(true)
     expect(await statuses(cookie)).toEqual(Array(12).fill(401))
-  }, 30_000)
+  }, 60_000)
 
   it('a copy of a signed-out cookie is refused by every worker', async () => {
     const cookie = await signIn(url, 'bob')
     expect(await statuses(cookie)).toEqual(Array(12).fill(202))
     const out = await fetch(`${url}/oauth2/sign_out`, { headers: { cookie, 'sec-fetch-site': 'same-origin' }, redirect: 'manual' })
     expect(out.status).toBe(302)
-    expect(await waitFor(async () => (await statuses(cookie)).every((s) => s === 401), 2000)).toBe(true)
-    expect(stderr).not.toMatch(/error/i)
-  }, 30_000)
+    expect(await waitFor(async () => (await statuses(cookie)).every((s) => s === 401), 20_000)).toBe(true)
+    expect(serve.stderr()).not.toMatch(/error/i)
+  }, 60_000)
 })

@@ -49,7 +49,7 @@ describe('bearer JWTs from a Keycloak realm', () => {
         extraIssuers: [{ id: 'partner', issuer: partner.issuer, authorizedParties: ['ci-bot'], typ: 'Bearer', allowInsecureRequests: true }],
       },
     })
-  })
+  }, 90_000)
   afterAll(async () => {
     await stack.close()
     await partner.close()
@@ -161,12 +161,14 @@ describe('bearer JWTs from a Keycloak realm', () => {
 })
 
 describe('bearer JWT keys: unknown kid and rotation', () => {
+  // Long enough that a round of the tests below fits one cooldown even under heavy machine load.
+  const COOLDOWN_MS = 5000
   let stack: Stack
   const fetches = () => metricValue(stack.gatehouse, 'gatehouse_jwks_refresh_total', { provider: 'corp' })
   const auth = (token: string) => request(stack.url).get('/oauth2/auth').set('Authorization', `Bearer ${token}`)
 
   beforeAll(async () => {
-    stack = await startStack({ provider: { bearer: { jwksCooldown: '2s' } } })
+    stack = await startStack({ provider: { bearer: { jwksCooldown: `${COOLDOWN_MS / 1000}s` } } })
   })
   afterAll(() => stack.close())
 
@@ -181,33 +183,49 @@ describe('bearer JWT keys: unknown kid and rotation', () => {
     const tokens = await Promise.all(Array.from({ length: 60 }, randomKid))
     expect((await auth(await stack.realm.signAccessToken(alice(stack.realm)))).status).toBe(202)
     expect(await fetches()).toBe(1)
-    await sleep(2100)
+    await sleep(COOLDOWN_MS + 100)
+    // The refetch limit is per cooldown of wall-clock time, and under machine load the 60 requests can take longer
+    // than one cooldown: at most one fetch per started cooldown, measured around the requests, at least the one.
+    const started = Date.now()
     const flood = await Promise.all(tokens.slice(0, 40).map(auth))
     for (const res of flood) expectInvalid(res)
-    expect(await fetches()).toBe(2)
+    const afterFlood = (await fetches()) - 1
+    expect(afterFlood).toBeGreaterThanOrEqual(1)
+    expect(afterFlood).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / COOLDOWN_MS))
     for (const token of tokens.slice(40)) expectInvalid(await auth(token))
-    expect(await fetches()).toBe(2)
-  })
+    expect((await fetches()) - 1).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / COOLDOWN_MS))
+  }, 90_000)
 
   it('picks up a rotated key once the cooldown allows a refetch; the passive key still verifies', async () => {
     const old = await stack.realm.signAccessToken(alice(stack.realm, { jti: 'old-key' }))
     await stack.realm.rotateKeys()
-    await sleep(2100)
+    await sleep(COOLDOWN_MS + 100)
     const before = await fetches()
     expect((await auth(await stack.realm.signAccessToken(alice(stack.realm)))).status).toBe(202)
     expect(await fetches()).toBe(before + 1)
     expect((await auth(old)).status).toBe(202)
-  })
+  }, 90_000)
 
   it('does not remember a new-kid rejection during the cooldown', async () => {
-    await sleep(2100)
-    await auth(await stack.realm.signAccessToken(alice(stack.realm), { foreignKey: true }))
-    await stack.realm.rotateKeys()
-    const fresh = await stack.realm.signAccessToken(alice(stack.realm))
-    // Within the cooldown the new kid cannot be fetched yet …
-    expectInvalid(await auth(fresh))
-    await sleep(2100)
-    // … and the same token passes once it can.
-    expect((await auth(fresh)).status).toBe(202)
-  })
+    // "Within the cooldown" holds only if the steps below take less than one cooldown; under machine load they
+    // may not, and then the new kid is (rightly) fetched: such a round proves nothing and is run again.
+    for (let round = 1; ; round++) {
+      await sleep(COOLDOWN_MS + 100)
+      const fetched = Date.now()
+      await auth(await stack.realm.signAccessToken(alice(stack.realm), { foreignKey: true }))
+      await stack.realm.rotateKeys()
+      const fresh = await stack.realm.signAccessToken(alice(stack.realm))
+      const res = await auth(fresh)
+      if (Date.now() - fetched >= COOLDOWN_MS) {
+        if (round < 5) continue
+        throw new Error('5 rounds each took longer than the JWKS cooldown: the machine is too slow to test this')
+      }
+      // Within the cooldown the new kid cannot be fetched yet …
+      expectInvalid(res)
+      await sleep(COOLDOWN_MS + 100)
+      // … and the same token passes once it can.
+      expect((await auth(fresh)).status).toBe(202)
+      return
+    }
+  }, 120_000)
 })

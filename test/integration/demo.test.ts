@@ -16,13 +16,27 @@ describe('npm run demo', () => {
       env: { ...process.env, NODE_OPTIONS: '', DEMO_PORT: String(gh), DEMO_IDP_PORT: String(idp), DEMO_APP_PORT: String(app), DEMO_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    child.stdout!.on('data', (d) => (output += d))
-    const deadline = Date.now() + 20_000
-    while (!output.includes('Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-  }, 30_000)
-  afterAll(() => {
+    // Ready when the demo prints its banner (it ends with Ctrl-C); an early exit fails at once. The old 20 s poll
+    // ran out under machine load and the test went on against a demo still starting.
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += d))
+    let timer: NodeJS.Timeout | undefined
+    const ready = await new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('no banner after 60 s'), 60_000)
+      child.stdout!.on('data', (d) => {
+        output += d
+        if (output.includes('Ctrl-C')) resolve('ready')
+      })
+      child.once('exit', (code) => resolve(`exited (${code})`))
+    })
+    clearTimeout(timer)
+    expect({ ready, stderr }).toEqual({ ready: 'ready', stderr: expect.any(String) })
+  }, 90_000)
+  afterAll(async () => {
+    const exited = new Promise((r) => child.once('exit', r))
     child.kill('SIGTERM')
-  })
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000).unref())])
+  }, 60_000)
 
   it('prints the URL and lets alice log in to see her groups', async () => {
     expect(output).toContain(`Open  ${url}`)
@@ -70,5 +84,5 @@ describe('npm run demo on a taken port', () => {
     } finally {
       taken.close()
     }
-  }, 30_000)
+  }, 90_000)
 })

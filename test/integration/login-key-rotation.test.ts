@@ -49,16 +49,20 @@ describe('signing key rotation at the IdP', () => {
   it('a bearer token signed with a new key is accepted within the 5 s refetch interval', async () => {
     await stack.realm.rotateKeys()
     const token = await accessToken(stack)
+    // The last fetch was before the rotation, so any request that starts 5 s after it must refetch and pass.
+    // Asserted per request by its start time, not as a total duration (which machine load stretches).
     const rotatedAt = Date.now()
-    let status = await bearer(stack, token)
-    while (status !== 202 && Date.now() - rotatedAt < 12_000) {
+    const late: number[] = []
+    for (;;) {
+      const startedAt = Date.now() - rotatedAt
+      const status = await bearer(stack, token)
+      if (status === 202) break
+      if (startedAt >= 5000) late.push(startedAt)
+      if (startedAt > 60_000) break
       await sleep(250)
-      status = await bearer(stack, token)
     }
-    expect(status).toBe(202)
-    // 5 s interval plus polling and scheduling slack on a shared machine; the old figure was ~22 s.
-    expect(Date.now() - rotatedAt).toBeLessThan(8000)
-  })
+    expect(late).toEqual([])
+  }, 90_000)
 
   it('1000 tokens with random kids cause at most one fetch per interval', async () => {
     const { privateKey } = await generateKeyPair('RS256')
@@ -79,7 +83,7 @@ describe('signing key rotation at the IdP', () => {
     }
     const intervals = Math.floor((Date.now() - started) / 5000) + 1
     expect((await jwksFetches(stack)) - before).toBeLessThanOrEqual(intervals)
-  })
+  }, 120_000)
 
   it('a login whose ID token no published key verifies fails, after one refetch', async () => {
     // Serve a key set without the realm's keys: the real token's signature can then match nothing.

@@ -45,7 +45,8 @@ describe('four providers at once: keycloak, oidc, google, github', () => {
       {},
       port,
     )
-  })
+    // Four servers and four providers' discovery: no race, just work that outlasts the default 30 s under load.
+  }, 90_000)
   afterAll(async () => {
     await h.close()
     await Promise.all([realm.close(), google.close(), github.close()])

@@ -39,13 +39,18 @@ describe('session refresh against the dev realm (short-lived, rotating tokens)',
     expect((await auth(cookie)).status).toBe(202)
     await sleep(REFRESH_MS + 200)
     const before = stack.realm.admin.refreshes()
+    // Coalescing is per refresh interval of wall-clock time: if machine load stretches the 50 requests past
+    // one interval, a second refresh is due; at most one per started interval, measured around them.
+    const started = Date.now()
     const answers = await Promise.all(Array.from({ length: 50 }, () => auth(cookie)))
     expect(answers.map((r) => r.status)).toEqual(Array(50).fill(202))
-    expect(stack.realm.admin.refreshes() - before).toBe(1)
+    const refreshed = stack.realm.admin.refreshes() - before
+    expect(refreshed).toBeGreaterThanOrEqual(1)
+    expect(refreshed).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / REFRESH_MS))
     // The rotated refresh token was kept: the next refresh works too.
     await sleep(REFRESH_MS + 200)
     expect((await auth(cookie)).status).toBe(202)
-    expect(stack.realm.admin.refreshes() - before).toBe(2)
+    expect(stack.realm.admin.refreshes() - before).toBe(refreshed + 1)
   })
 
   it('a session ended at the IdP (admin) is refused within session.refresh', async () => {
@@ -53,19 +58,25 @@ describe('session refresh against the dev realm (short-lived, rotating tokens)',
     expect((await auth(cookie)).status).toBe(202)
     const ended = Date.now()
     await stack.realm.admin.endSessions(stack.realm.subjectOf('alice'))
+    // Every request that starts a full session.refresh after the end must be refused (the session was last
+    // checked before it); judged by each request's start time, so a slow machine cannot fail it.
     let refusedAfter = -1
-    while (Date.now() - ended < REFRESH_MS + 1500) {
+    const allowedLate: number[] = []
+    while (Date.now() - ended < 60_000) {
+      const startedAt = Date.now() - ended
       if ((await auth(cookie)).status === 401) {
-        refusedAfter = Date.now() - ended
+        refusedAfter = startedAt
         break
       }
+      if (startedAt >= REFRESH_MS) allowedLate.push(startedAt)
       await sleep(100)
     }
+    expect(allowedLate).toEqual([])
     expect(refusedAfter).toBeGreaterThanOrEqual(0)
     console.log(`admin session end refused after ${refusedAfter} ms (session.refresh ${REFRESH_MS} ms)`)
     // and stays refused, without asking the IdP again on every request
     const before = stack.realm.admin.refreshes()
     expect((await auth(cookie)).status).toBe(401)
     expect(stack.realm.admin.refreshes()).toBe(before)
-  })
+  }, 90_000)
 })
