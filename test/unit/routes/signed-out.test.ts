@@ -61,7 +61,9 @@ describe('sign-out state (the rd carried through the IdP logout)', () => {
         expect(openSignOutState(rt, junk)).toBeUndefined()
         const i = 2 + (at % (good.length - 2))
         const flipped = good.slice(0, i) + (good[i] === 'A' ? 'B' : 'A') + good.slice(i + 1)
-        expect(openSignOutState(rt, flipped)).toBeUndefined()
+        // base64url's last character carries bits the decoder drops: a flip there can spell the same bytes
+        const sameBytes = Buffer.from(flipped, 'base64url').equals(Buffer.from(good, 'base64url'))
+        expect(openSignOutState(rt, flipped)).toBe(sameBytes ? '/a' : undefined)
         expect(openSignOutState(other, good)).toBeUndefined()
       }),
     )
