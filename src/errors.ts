@@ -63,7 +63,7 @@ export class IdpRateLimitedError extends UpstreamIdpError {
 export class NotFoundError extends GatehouseError {
   override readonly code = 'NOT_FOUND'
   override readonly status = 404
-  override readonly publicMessage = 'Not found.'
+  override readonly publicMessage = 'There is no page at this address.'
 }
 
 export class BadRequestError extends GatehouseError {
