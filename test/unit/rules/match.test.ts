@@ -146,3 +146,38 @@ describe('property: no anonymous allow of a path a deny/require rule covers unde
     )
   })
 })
+
+describe('verdict details (mutation testing, issue 17)', () => {
+  it('an unnamed rule is labelled by its position, the default as `default`', () => {
+    const rs = ruleSet([{ name: 'first', paths: ['/a'], deny: true }, { paths: ['/b'], deny: true }])
+    expect(rs.rules.map((r) => r.label)).toEqual(['first', '#1'])
+    expect(rs.fallback).toMatchObject({ index: -1, label: 'default', hasHost: false, hasPath: false })
+    expect(rs.rules.map((r) => [r.hasHost, r.hasPath])).toEqual([[false, true], [false, true]])
+  })
+
+  it('an unknown URL never meets a rule with a host matcher', () => {
+    const rs = ruleSet([{ hosts: ['app.example.com'], deny: true }, { methods: ['POST'], deny: true }])
+    expect(rs.rules[0]!.hasHost).toBe(true)
+    expect(rs.match({ url: undefined, method: 'GET' }).rule.label).toBe('default')
+    expect(rs.match({ url: undefined, method: 'POST' }).rule.label).toBe('#1')
+  })
+
+  it('`readings` is set only when readings met different rules', () => {
+    expect(verdict('/internal').readings).toBeUndefined()
+    // two readings (`/internal/x`, `/internal/x;y`), one rule
+    expect(verdict('/internal/x;y').rule.label).toBe('internal')
+    expect(verdict('/internal/x;y').readings).toBeUndefined()
+    const v = verdict('/public/..;/internal')
+    expect(v.rule.label).toBe('internal')
+    expect(v.readings).toBe(2)
+  })
+
+  it('one require rule among public readings applies alone, with its own check', () => {
+    const v = verdict('/public/..;/admin')
+    expect(v.rule.label).toBe('admin')
+    expect(v.readings).toBe(2)
+    const check = (v.action as { check: (i: Identity) => boolean }).check
+    expect(check(user(['admins']))).toBe(true)
+    expect(check(user(['ops']))).toBe(false)
+  })
+})
