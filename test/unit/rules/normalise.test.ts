@@ -160,6 +160,8 @@ describe('pathReadings', () => {
     ['?a/%69nternal', ['/'], false],
     ['/%09', ['/', '/\t', '/%09'], true],
     ['/x%2500', ['/x', '/x\u0000', '/x%00', '/x%2500'], true],
+    // `%2f` keeps the path ambiguous also where the `;` parameter is dropped first
+    ['/a;x%2fb', ['/a', '/a/b', '/a;x%2fb', '/a;x/b'], true],
   ])('%j reads exactly as %j (one search step each)', (raw, paths, ambiguous) => {
     const r = pathReadings(raw)
     expect([...r.paths].sort()).toEqual(paths)
