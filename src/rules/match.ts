@@ -63,8 +63,11 @@ function compileActionDef(action: ActionDef, github: ReadonlySet<string>): Compi
 }
 
 function matchesPath(rule: CompiledRule, path: string): boolean {
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
   if (rule.prefixes) {
+    // Stryker disable next-line BlockStatement: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
     for (const p of rule.prefixes) {
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral,MethodExpression,BooleanLiteral: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
       if (p === '/' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return true
     }
   }
@@ -80,6 +83,7 @@ function buildTable(rules: readonly CompiledRule[]): Table {
     // Stryker disable next-line ArrayDeclaration: a rule without prefixes would add a key that does not start with `/`, which no path looks up
     for (const p of rule.prefixes ?? []) {
       const list = byPrefix.get(p) ?? []
+      // Stryker disable next-line ArithmeticOperator: a repeated position in a sorted list cannot change the first match
       if (list[list.length - 1] !== pos) list.push(pos)
       byPrefix.set(p, list)
     }
@@ -194,6 +198,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       ports ||= h.port !== undefined
       const map = h.wildcard ? wild : exact
       const list = map.get(key) ?? []
+      // Stryker disable next-line ArithmeticOperator: a repeated rule index ends in a Set (classOf)
       if (list[list.length - 1] !== i) list.push(i)
       map.set(key, list)
     }

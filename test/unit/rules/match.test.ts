@@ -250,10 +250,14 @@ describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
     expect(ruleSet([{ paths: ['/a'], allow: 'authenticated' }]).trivial).toBe(false)
   })
 
-  it('a deny reading beside two require readings denies', () => {
-    const v = verdict('/internal%3f/../admin%3f/../ops')
+  it('an uncertain request keeps a default that is not public (deny stays deny)', () => {
+    const rs = ruleSet([{ paths: ['/p'], allow: 'public' }], { deny: true })
+    const v = rs.match({ url: new URL('https://h/p%2fx'), rawPath: '/p%2fx', method: 'GET' })
     expect(v.action.kind).toBe('deny')
-    expect(v.rule.label).toBe('internal')
+    expect(rs.match({ url: undefined, method: 'GET' }).action.kind).toBe('deny')
+  })
+
+  it('one require rule met by several readings keeps no readings count', () => {
     const one = verdict('/admin/x;y')
     expect(one.action.kind).toBe('require')
     expect(one.readings).toBeUndefined()
