@@ -56,12 +56,14 @@ function toKeyObject(key: unknown): KeyObject | undefined {
   if (key instanceof KeyObject) return key
   if (!(key instanceof globalThis.CryptoKey)) return undefined
   let keyObject = keyObjects.get(key)
+  // Stryker disable next-line ConditionalExpression: the memo only; KeyObject.from hands back the CryptoKey's own KeyObject again
   if (!keyObject) keyObjects.set(key, (keyObject = KeyObject.from(key)))
   return keyObject
 }
 
 function fits(key: KeyObject, scheme: Scheme): boolean {
   // A secret (HMAC) key never verifies an asymmetric algorithm: no HS/RS confusion.
+  // Stryker disable next-line StringLiteral: a public key always has an asymmetricKeyType; the '' only satisfies the type
   if (key.type !== 'public' || !scheme.keyTypes.includes(key.asymmetricKeyType ?? '')) return false
   const details = key.asymmetricKeyDetails ?? {}
   // Only EC keys have a namedCurve, only ECDSA schemes a curve.

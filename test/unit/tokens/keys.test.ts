@@ -58,6 +58,10 @@ describe('verifySignature', () => {
     await expect(verifySignature('ES256', p256.publicKey, input, der)).resolves.toBe(false)
     await expect(verifySignature('HS256', p256.publicKey, input, good)).resolves.toBe(false)
   })
+
+  it('a key node:crypto cannot verify with (a secret, thrown at once) is a failed check, not an error', async () => {
+    await expect(verifySignature('ES256', createSecretKey(Buffer.alloc(32)), input, good)).resolves.toBe(false)
+  })
 })
 
 describe('verifySignature for every JWS algorithm', () => {
