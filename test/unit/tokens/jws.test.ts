@@ -190,6 +190,15 @@ describe('verifyJwtSignature fails with jose\'s error for each bad part', () => 
     expect(err).toEqual({ name: 'JWSInvalid', code: 'ERR_JWS_INVALID', message: 'the selected key cannot verify this algorithm' })
   })
 
+  it('keeps the decoding failure as the cause, and gives the key source the header and the token\'s parts', async () => {
+    const [h, payload, signature] = good.split('.') as [string, string, string]
+    await expect(verifyJwtSignature(`e30x.${payload}.${signature}`, jwks, options)).rejects.toMatchObject({ cause: expect.any(Error) })
+    await expect(verifyJwtSignature(`${h}.${payload}.%%`, jwks, options)).rejects.toMatchObject({ cause: expect.any(Error) })
+    const asked: unknown[] = []
+    await verifyJwtSignature(good, async (header, token) => (asked.push(header, token), jwks(header, token)), options)
+    expect(asked).toEqual([{ alg: 'ES256', kid: 'ec' }, { protected: h, payload, signature }])
+  })
+
   it('checks the claims on the signed payload with the header as signed (alg passed through)', async () => {
     const { protectedHeader, payload } = await verifyJwtSignature(good, jwks, options)
     expect(protectedHeader).toEqual({ alg: 'ES256', kid: 'ec' })
