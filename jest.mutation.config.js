@@ -14,6 +14,7 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
   testMatch: narrowed ?? [
     '<rootDir>/test/unit/access/**/*.test.ts',
+    '<rootDir>/test/unit/assertion/sign.test.ts',
     '<rootDir>/test/unit/headers/**/*.test.ts',
     '<rootDir>/test/unit/redirect.test.ts',
     '<rootDir>/test/unit/request/**/*.test.ts',
@@ -23,6 +24,8 @@ export default {
     '<rootDir>/test/unit/session/seal.test.ts',
     '<rootDir>/test/unit/tokens.test.ts',
     '<rootDir>/test/unit/tokens/jwt.test.ts',
+    '<rootDir>/test/unit/tokens/jws.test.ts',
+    '<rootDir>/test/unit/tokens/keys.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 30_000,

@@ -47,6 +47,7 @@ const TOKEN = /^[\u0021-\u007e]+$/
 
 /** The header-safe form of one value, or undefined when it holds a control character. */
 export function headerSafe(value: string): string | undefined {
+  // Stryker disable next-line ConditionalExpression: a fast path; printable ASCII is its own UTF-8 and has no control character
   if (ASCII.test(value)) return value
   if (CONTROL.test(value)) return undefined
   return Buffer.from(value, 'utf8').toString('latin1')
@@ -158,6 +159,7 @@ const compiled = new WeakMap<HeadersConfig, HeaderMapping>()
 /** The mapping of a config version (memoised: config objects are frozen). */
 export function headerMapping(config: HeadersConfig): HeaderMapping {
   let mapping = compiled.get(config)
+  // Stryker disable next-line ConditionalExpression: the memo only; a recompiled mapping maps the same
   if (!mapping) compiled.set(config, (mapping = compile(config)))
   return mapping
 }

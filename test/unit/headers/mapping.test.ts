@@ -186,3 +186,51 @@ describe('header-safe values (property)', () => {
     for (const token of ['a\r\nX-Evil: 1', 'a b', 'tök']) expect(m.withToken(m.identity(alice)!, token)).toBeUndefined()
   })
 })
+
+describe('mapping problems name only the headers the config really sets', () => {
+  it('X-Forwarded-Roles, an -Access-Token without passAccessToken and a disabled assertion header are free names', () => {
+    const custom = [
+      { name: 'X-Forwarded-Roles', field: 'roles' },
+      { name: 'X-Auth-Request-Access-Token', field: 'access_token' },
+      { name: 'X-Forwarded-Access-Token', field: 'access_token' },
+    ]
+    expect(mappingProblems(headersConfig({ presets: ['xauthrequest', 'forwarded'], custom, assertion: { enabled: false, header: 'X-Auth-Request-User' } }))).toEqual([])
+    expect(mappingProblems(headersConfig({ presets: ['xauthrequest', 'forwarded'], custom: [{ name: 'X-Auth-Request-Roles', field: 'roles' }] }))).toEqual([
+      'headers.custom[0].name: "X-Auth-Request-Roles" is already set by headers.presets (xauthrequest) (names compare in any case, "_" and "." as "-")',
+    ])
+  })
+})
+
+describe('header mapping per config version', () => {
+  it('a config version is compiled once; another version gets its own mapping', () => {
+    const c = headersConfig()
+    expect(headerMapping(c)).toBe(headerMapping(c))
+    const roles = headersConfig({ roles: true })
+    expect(headerMapping(roles)).not.toBe(headerMapping(c))
+    expect(new Map(headerMapping(roles).identity(alice)).get('X-Auth-Request-Roles')).toBe('admin,app:viewer')
+  })
+
+  it('a list separator with spaces splits on its core: an element holding that core is left out', () => {
+    const m = headerMapping(headersConfig({ presets: [], separator: ', ', custom: [{ name: 'X-G', field: 'groups' }] }))
+    expect(m.identity(identity({ groups: ['a', 'b,c', 'd e', 'f'] }))).toEqual([['X-G', 'a, d e, f']])
+    expect(joinList(['a', ' ', 'b'], ' ')).toBe('a b')
+  })
+
+  it('subject and provider fields, and every custom field a value or empty', () => {
+    const m = headerMapping(
+      headersConfig({
+        presets: [],
+        custom: [
+          { name: 'X-Sub', field: 'subject' },
+          { name: 'X-Prov', field: 'provider' },
+          { name: 'X-User', field: 'user' },
+        ],
+      }),
+    )
+    expect(m.identity(alice)).toEqual([
+      ['X-Sub', alice.subject],
+      ['X-Prov', alice.provider],
+      ['X-User', 'u-1'],
+    ])
+  })
+})

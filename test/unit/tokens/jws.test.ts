@@ -141,3 +141,68 @@ describe('verifyJwtSignature (node:crypto) against jose.jwtVerify (WebCrypto)', 
     }
   })
 })
+
+describe('verifyJwtSignature fails with jose\'s error for each bad part', () => {
+  const ISS2 = 'https://idp.example.com'
+  let jwks: JWTVerifyGetKey
+  let good: string
+  let rsaPublic: CryptoKey
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true })
+    const rsa = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 })
+    rsaPublic = rsa.publicKey
+    jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'ec', alg: 'ES256' }] })
+    good = await new SignJWT({ sub: 'u', exp: 2_000_000_000 }).setProtectedHeader({ alg: 'ES256', kid: 'ec' }).setIssuer(ISS2).sign(pair.privateKey)
+  }, 60_000)
+  const options: JwsVerifyOptions = { algorithms: ['ES256'], issuer: ISS2, requiredClaims: ['exp', 'sub'], currentDate: new Date(1_900_000_000_000) }
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => ({ ok: true }),
+      (err: Error & { code?: string }) => ({ name: err.name, code: err.code, message: err.message }),
+    )
+  const like = async (token: string) => {
+    const ours = await failure(verifyJwtSignature(token, jwks, options))
+    expect(ours).toEqual(await failure(jwtVerify(token, jwks, { ...options, algorithms: ['ES256'] })))
+    return ours
+  }
+  const headerOf = (h: object) => base64url.encode(JSON.stringify(h))
+
+  it('the same class, code and message as jwtVerify', async () => {
+    const [, payload, signature] = good.split('.') as [string, string, string]
+    expect(await like(good)).toEqual({ ok: true })
+    expect(await like(`${good}.x`)).toMatchObject({ code: 'ERR_JWS_INVALID', message: 'Invalid Compact JWS' })
+    expect(await like(`e30x.${payload}.${signature}`)).toMatchObject({ code: 'ERR_JWS_INVALID', message: 'JWS Protected Header is invalid' })
+    expect(await like(`${headerOf({ kid: 'ec' })}.${payload}.${signature}`)).toMatchObject({
+      code: 'ERR_JWS_INVALID',
+      message: 'JWS "alg" (Algorithm) Header Parameter missing or invalid',
+    })
+    expect(await like(`${headerOf({ alg: 'ES384', kid: 'ec' })}.${payload}.${signature}`)).toMatchObject({
+      code: 'ERR_JOSE_ALG_NOT_ALLOWED',
+      message: '"alg" (Algorithm) Header Parameter value not allowed',
+    })
+    expect(await like(`${good.split('.').slice(0, 2).join('.')}.%%`)).toMatchObject({ code: 'ERR_JWS_INVALID', message: 'Failed to base64url decode the signature' })
+    expect(await like(`${good.slice(0, -4)}AAAA`)).toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' })
+  })
+
+  it('a key that cannot serve the algorithm is an invalid JWS, not a signature check', async () => {
+    // A key source that hands out an RSA key for ES256 (a JWKS without alg/kty filtering could).
+    const err = await failure(verifyJwtSignature(good, async () => rsaPublic, options))
+    expect(err).toEqual({ name: 'JWSInvalid', code: 'ERR_JWS_INVALID', message: 'the selected key cannot verify this algorithm' })
+  })
+
+  it('keeps the decoding failure as the cause, and gives the key source the header and the token\'s parts', async () => {
+    const [h, payload, signature] = good.split('.') as [string, string, string]
+    await expect(verifyJwtSignature(`e30x.${payload}.${signature}`, jwks, options)).rejects.toMatchObject({ cause: expect.any(Error) })
+    await expect(verifyJwtSignature(`${h}.${payload}.%%`, jwks, options)).rejects.toMatchObject({ cause: expect.any(Error) })
+    const asked: unknown[] = []
+    await verifyJwtSignature(good, async (header, token) => (asked.push(header, token), jwks(header, token)), options)
+    expect(asked).toEqual([{ alg: 'ES256', kid: 'ec' }, { protected: h, payload, signature }])
+  })
+
+  it('checks the claims on the signed payload with the header as signed (alg passed through)', async () => {
+    const { protectedHeader, payload } = await verifyJwtSignature(good, jwks, options)
+    expect(protectedHeader).toEqual({ alg: 'ES256', kid: 'ec' })
+    expect(payload).toEqual({ sub: 'u', exp: 2_000_000_000, iss: ISS2 })
+    await expect(verifyJwtSignature(good, jwks, { ...options, issuer: 'https://other.example' })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' })
+  })
+})
