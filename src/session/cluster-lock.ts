@@ -16,23 +16,37 @@ const TIMEOUT_MS = 3000
 interface Request { type: typeof REQUEST; id: number; op: 'lock' | 'unlock'; name: string; ms: number }
 interface Answer { type: typeof ANSWER; id: number; ok: boolean }
 
-/** In the primary: grant each name to one worker at a time, until it unlocks, exits, or `ms` pass. */
+/** The primary's table: each name held by one holder at a time, until it unlocks, is dropped, or its time passes. */
+export function createLockTable() {
+  const held = new Map<string, { holder: number; until: number }>()
+  return {
+    lock(name: string, holder: number, ms: number, now: number): boolean {
+      const h = held.get(name)
+      if (h && h.until > now && h.holder !== holder) return false
+      held.set(name, { holder, until: now + Math.min(Math.max(Number(ms) || 0, 0), 60_000) })
+      return true
+    },
+    /** Only by its holder: a late unlock after the time passed must not free a newer holder's lock. */
+    unlock(name: string, holder: number): void {
+      if (held.get(name)?.holder === holder) held.delete(name)
+    },
+    drop(holder: number): void {
+      for (const [name, h] of held) if (h.holder === holder) held.delete(name)
+    },
+  }
+}
+
+/** In the primary: answer the workers' lock requests; a worker that exits loses its locks. */
 export function serveClusterLocks(): void {
-  const held = new Map<string, { worker: number; until: number }>()
+  const table = createLockTable()
   cluster.on('message', (worker, m: Request) => {
     if (m?.type !== REQUEST || typeof m.name !== 'string') return
-    const now = Date.now()
-    const h = held.get(m.name)
     let ok = true
-    if (m.op === 'lock') {
-      ok = !h || h.until <= now || h.worker === worker.id
-      if (ok) held.set(m.name, { worker: worker.id, until: now + Math.min(Math.max(Number(m.ms) || 0, 0), 60_000) })
-    } else if (h?.worker === worker.id) held.delete(m.name)
+    if (m.op === 'lock') ok = table.lock(m.name, worker.id, m.ms, Date.now())
+    else table.unlock(m.name, worker.id)
     if (worker.isConnected()) worker.send({ type: ANSWER, id: m.id, ok } satisfies Answer)
   })
-  cluster.on('exit', (worker) => {
-    for (const [name, h] of held) if (h.worker === worker.id) held.delete(name)
-  })
+  cluster.on('exit', (worker) => table.drop(worker.id))
 }
 
 let workerLocks: Locks | undefined
