@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os'
 import type { Config } from './config/load.js'
 import { serveClusterMetrics } from './cluster-metrics.js'
 import { isBusMessage } from './session/bus.js'
+import { serveClusterLocks } from './session/cluster-lock.js'
 
 /** True in the process that should fork workers instead of serving. */
 export const wantsCluster = (config: Config): boolean => config.server.workers !== 1 && cluster.isPrimary
@@ -47,6 +48,7 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
   let lastRestart = 0
 
   serveClusterMetrics()
+  serveClusterLocks()
   const listening = new WeakSet<Worker>()
   const fork = (): Worker => {
     const worker = cluster.fork()

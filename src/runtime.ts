@@ -3,6 +3,7 @@
  * builds a new Runtime and swaps it in one assignment; requests keep the one they started with.
  * Caches and metrics outlive runtimes (they are passed in).
  */
+import cluster from 'node:cluster'
 import type { Logger } from 'pino'
 import type { Config } from './config/load.js'
 import type { Metrics } from './metrics.js'
@@ -19,6 +20,7 @@ import type { SessionShared } from './session/shared.js'
 import type { RedisConnection } from './session/redis.js'
 import { createRedisStore } from './session/store-redis.js'
 import { createRedisLocks } from './session/redis-lock.js'
+import { clusterLocks } from './session/cluster-lock.js'
 import type { CredentialCache } from './tokens/cache.js'
 import { stableKey, type CarryOver } from './carry-over.js'
 import { createBearerVerifier, type BearerEntry, type BearerVerifier } from './tokens/bearer.js'
@@ -88,7 +90,8 @@ export function createRuntime(config: Config, shared: SharedServices): Runtime {
         config,
         shared: shared.sessionShared,
         store: config.session.store === 'redis' && shared.redis ? createRedisStore(shared.redis, config) : undefined,
-        locks: shared.redis && createRedisLocks(shared.redis),
+        // Without Redis, workers of one host still refresh a session one at a time (through the primary).
+        locks: shared.redis ? createRedisLocks(shared.redis) : cluster.isWorker ? clusterLocks() : undefined,
         providers,
         metrics: shared.metrics,
         logger: shared.logger.child({ component: 'sessions' }),

@@ -1,8 +1,9 @@
 /**
  * Revalidation with the IdP before answering, once a session is `session.refresh` old (or its
  * passed-on access token is about to expire). One refresh per session in flight per process
- * (concurrent requests wait for it); across processes and replicas a short store lock, so a
- * rotating refresh token is never used twice. A refusal ends the session.
+ * (concurrent requests wait for it); across processes and replicas a short lock (Redis, or the
+ * cluster primary's for the workers of one host without Redis), so a rotating refresh token is never
+ * used twice: an IdP refuses a reused one and ends the session for good. A refusal ends the session.
  */
 import type { Logger } from 'pino'
 import { SessionEndedError } from '../errors.js'
@@ -26,7 +27,7 @@ export interface RefreshDeps {
   expireSeconds: number
   shared: SessionShared
   store?: SessionStore
-  /** Redis locks, when a Redis is configured (either store). */
+  /** Redis locks when a Redis is configured (either store), else the cluster primary's in a worker. */
   locks?: Locks
   metrics: Metrics
   logger: Logger
