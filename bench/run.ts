@@ -196,6 +196,9 @@ async function main() {
   // ------------------------------------------------------------ credentials
   const ghBrowser = new CookieJarClient()
   const ghCookie = await loginVia(ghBrowser, `${ghUrl}/oauth2/start?rd=${encodeURIComponent(APP_URL)}`, ghUrl, /^_gatehouse(_\d+)?=/)
+  // Its own login: two Gatehouses without a shared Redis are two replicas that cannot coordinate a session's
+  // refresh, and the dev IdP rotates refresh tokens (a reused one revokes the grant) — README "Sessions".
+  const ghcCookie = await loginVia(new CookieJarClient(), `${ghcUrl}/oauth2/start?rd=${encodeURIComponent(APP_URL)}`, ghcUrl, /^_gatehouse(_\d+)?=/)
   let o2pCookie = ''
   if (services.o2p) o2pCookie = await loginVia(new CookieJarClient(), `${o2pUrl}/oauth2/start?rd=%2F`, o2pUrl, /^_oauth2_proxy(_\d+)?=/)
   log(`cookies: gatehouse ${ghCookie.length} B, oauth2-proxy ${o2pCookie.length} B`)
@@ -219,7 +222,8 @@ async function main() {
       const quickSkip = QUICK && ep === 'forward-auth'
       const path = `/oauth2/${ep}`
       const forbidden: Record<string, string> = ep === 'auth' ? { 'X-Original-URL': APP_URL.replace(/\/$/, FORBIDDEN_PATH) } : { 'X-Forwarded-Uri': FORBIDDEN_PATH }
-      cases.push({ id: `${server}-${ep}-cookie`, server, label: `${sname} ${path}, session cookie (cache warm)`, path, headers: { ...hdrs, Cookie: ghCookie }, expect: 'ok' })
+      const cookie = server === 'gh' ? ghCookie : ghcCookie
+      cases.push({ id: `${server}-${ep}-cookie`, server, label: `${sname} ${path}, session cookie (cache warm)`, path, headers: { ...hdrs, Cookie: cookie }, expect: 'ok' })
       if (!quickSkip) cases.push({ id: `${server}-${ep}-jwt-cold`, server, label: `${sname} ${path}, bearer JWT RS256, fresh token each request`, path, headers: { ...hdrs }, cold: 'rs256', expect: 'ok' })
       if (server === 'gh' && ep === 'auth') cases.push({ id: `${server}-${ep}-jwt-cold-es256`, server, label: `${sname} ${path}, bearer JWT ES256, fresh token each request`, path, headers: { ...hdrs }, cold: 'es256', expect: 'ok' })
       if (!quickSkip && !(QUICK && server === 'ghc')) cases.push({ id: `${server}-${ep}-jwt-warm`, server, label: `${sname} ${path}, bearer JWT, one token repeated`, path, headers: { ...hdrs, ...bearerHeader }, expect: 'ok' })
@@ -231,7 +235,7 @@ async function main() {
           ? { id: `${server}-${ep}-browser`, server, label: `${sname} ${path}, browser navigation, no credentials (401 + Location: nginx cannot relay a 3xx)`, path, headers: { ...hdrs, ...BROWSER }, expect: 401 }
           : { id: `${server}-${ep}-browser`, server, label: `${sname} ${path}, browser navigation, no credentials (302 to sign-in)`, path, headers: { ...hdrs, ...BROWSER }, expect: 302 },
       )
-      cases.push({ id: `${server}-${ep}-forbidden`, server, label: `${sname} ${path}, session cookie, path forbidden by a rule (403)`, path, headers: { ...hdrs, ...forbidden, Cookie: ghCookie }, expect: 403 })
+      cases.push({ id: `${server}-${ep}-forbidden`, server, label: `${sname} ${path}, session cookie, path forbidden by a rule (403)`, path, headers: { ...hdrs, ...forbidden, Cookie: cookie }, expect: 403 })
     }
   }
   if (services.o2p) {
