@@ -199,6 +199,8 @@ function named(dbg: string): { rule: string; kind: Kind } | undefined {
     const r = RULES[i]!
     return { rule: r.name!, kind: r.deny ? 'deny' : r.require ? 'require' : r.allow === 'public' ? 'public' : 'authenticated' }
   }
+  // A path with more readings than Gatehouse enumerates is refused outright (src/rules/match.ts).
+  if (dbg === 'too-many-readings') return { rule: dbg, kind: 'deny' }
   return /default/i.test(dbg) ? { rule: 'default', kind: 'authenticated' } : undefined
 }
 
@@ -218,8 +220,6 @@ function judge(
   const out: Violation[] = []
   const base = { proxy: t.name, who: c.who, upgrade: c.upgrade, host: c.host, target: c.absolute + c.path, received: received ?? '', status: reply.status }
   // The opt-in debug header (server.debugRuleHeader, where this build has it) names the rule Gatehouse applied.
-  // Gatehouse sends it on its own answers (denies), and a proxy may pass it on: it must name a rule of one of the
-  // readings of the path the app received or, when the app received nothing, of the path the client sent.
   // Gatehouse sends it on its own answers (denies), and a proxy may pass it on. It must name a real rule (or a
   // refusal, `refused:…`) at least as strict as the strictest reading of the path the app received or, when the
   // app received nothing, of the path the client sent: Gatehouse may read more ways than this test, never fewer.
