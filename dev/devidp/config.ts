@@ -37,12 +37,15 @@ export interface ConfigInput {
   banner?: string
   ttl?: { accessToken?: number; idToken?: number; refreshToken?: number }
   rotateRefreshToken?: boolean
+  /** One store for every provider the realm builds (provider.ts sharedMemoryAdapter). */
+  adapter?: (model: string) => unknown
 }
 
 /** oidc-provider configuration that mimics a Keycloak realm's endpoints, claims and lifetimes. */
 export function providerConfig(i: ConfigInput): Record<string, unknown> {
   const { banner } = i
   return {
+    ...(i.adapter ? { adapter: i.adapter } : {}),
     clients: i.clients.map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,

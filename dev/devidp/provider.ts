@@ -36,8 +36,28 @@ export type ProviderCtor = new (issuer: string, config: Record<string, unknown>)
 
 let loaded: Promise<ProviderCtor> | undefined
 
+export type AdapterFactory = (model: string) => unknown
+
+/**
+ * oidc-provider's memory adapter, with one store for every provider a realm builds. oidc-provider 9 gives each new
+ * Provider its own store by default, so a rebuilt provider (key rotation) would forget every grant, session and
+ * refresh token; Keycloak keeps them across a rotation. The store is larger than oidc-provider's 1,000 entries so
+ * a long soak's refreshes never evict a live grant.
+ */
+export async function sharedMemoryAdapter(maxSize = 200_000): Promise<AdapterFactory> {
+  const adapterModule: string = 'oidc-provider/lib/adapters/memory_adapter.js'
+  const lruModule: string = 'oidc-provider/lib/helpers/lru.js'
+  type Ctor = new (...args: unknown[]) => unknown
+  const [{ default: MemoryAdapter }, { default: LRU }] = (await Promise.all([import(adapterModule), import(lruModule)])) as [
+    { default: Ctor },
+    { default: Ctor },
+  ]
+  const store = new LRU({ maxSize })
+  return (model) => new MemoryAdapter(model, store, 0)
+}
+
 // Expected notices for a development realm: oidc-provider 9 targets Node 22 but runs on 20, and
-// the in-memory adapter is the point here.
+// the in-memory adapter is the point here (a realm passes its own, shared memory adapter; a bare Provider warns).
 const EXPECTED = ['Unsupported runtime', 'development-only in-memory adapter']
 
 export async function quietly<T>(fn: () => T | Promise<T>): Promise<T> {

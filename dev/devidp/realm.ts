@@ -6,7 +6,7 @@ import { Accounts, subjectFor, type RealmUser } from './accounts.js'
 import { providerConfig, type RealmClient } from './config.js'
 import { handleInteraction, sendHtml } from './interaction.js'
 import { newEncryptionKey, newSigningKey, signWith, type SignAccessTokenOptions } from './keys.js'
-import { loadProvider, quietly, type OidcProvider } from './provider.js'
+import { loadProvider, quietly, sharedMemoryAdapter, type OidcProvider } from './provider.js'
 import { errorPage } from './views.js'
 import { createRealmAdmin, type RealmAdmin } from './admin.js'
 
@@ -70,8 +70,9 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
   const encKey = await newEncryptionKey()
   let signing: JWK[] = [await newSigningKey()]
 
-  // State lives in oidc-provider's process-wide memory adapter, so a rebuilt provider (key
-  // rotation) keeps sessions, codes and tokens.
+  // One memory store for every provider built here, so a rebuilt provider (key rotation) keeps sessions, codes,
+  // grants and refresh tokens.
+  const adapter = await sharedMemoryAdapter()
   const build = () =>
     quietly(() => {
       const config = providerConfig({
@@ -83,6 +84,7 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
         banner: opts.banner,
         ttl: opts.ttl,
         rotateRefreshToken: opts.rotateRefreshToken,
+        adapter,
       })
       const p = new Provider(issuer, config)
       p.on('server_error', (_ctx, err) => console.error('devidp: server_error', err))

@@ -175,8 +175,16 @@ describe('dev identity provider realm', () => {
     )
     // Refresh tokens rotate: the new one works (with client_secret_basic too), the used one is refused.
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
-    await expect(oidc.refreshTokenGrant(basic, refreshed.refresh_token!)).resolves.toBeDefined()
+    const second = await oidc.refreshTokenGrant(basic, refreshed.refresh_token!)
+    // A signing-key rotation keeps grants, as Keycloak's does: the refresh after it succeeds, signed by the new key.
+    const oldKid = decodeProtectedHeader(second.id_token!).kid
+    await realm.rotateKeys()
+    const afterRotation = await oidc.refreshTokenGrant(basic, second.refresh_token!)
+    expect(afterRotation.claims()?.sub).toBe(claims.sub)
+    expect(decodeProtectedHeader(afterRotation.id_token!).kid).not.toBe(oldKid)
+    // Replaying a used refresh token is refused and revokes the grant (reuse detection): its newest token dies too.
     await expect(oidc.refreshTokenGrant(basic, tokens.refresh_token!)).rejects.toThrow()
+    await expect(oidc.refreshTokenGrant(basic, afterRotation.refresh_token!)).rejects.toThrow()
 
     // Realm cookies are scoped to the realm's paths, so an RP on the same host never sees them.
     expect(browser.cookies(`${realm.origin}/realms/test/protocol/openid-connect/auth`)).toContain(
