@@ -19,6 +19,8 @@ export interface SignAccessTokenOptions {
   typ?: string
   /** sign with a throwaway key the realm does not publish */
   foreignKey?: boolean
+  /** sign with the key the realm's next rotateKeys() publishes (not published until then) */
+  upcomingKey?: boolean
 }
 
 /** A Keycloak-style access token: payload typ 'Bearer', header typ 'JWT'; claims override. */

@@ -69,6 +69,8 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
   const cookieKeys = [randomBytes(32).toString('base64url')]
   const encKey = await newEncryptionKey()
   let signing: JWK[] = [await newSigningKey()]
+  // the key the next rotation publishes, made on first use (SignAccessTokenOptions.upcomingKey)
+  let upcoming: Promise<JWK> | undefined
 
   // One memory store for every provider built here, so a rebuilt provider (key rotation) keeps sessions, codes,
   // grants and refresh tokens.
@@ -141,12 +143,14 @@ export async function startRealm(opts: RealmOptions): Promise<Realm> {
         })
       }),
     async signAccessToken(claims, o = {}) {
-      const jwk = o.foreignKey ? await newSigningKey() : signing[0]
+      const jwk = o.foreignKey ? await newSigningKey() : o.upcomingKey ? await (upcoming ??= newSigningKey()) : signing[0]
       return signWith(jwk, issuer, claims, o)
     },
     admin,
     async rotateKeys() {
-      signing = [await newSigningKey(), signing[0]]
+      const next = await (upcoming ??= newSigningKey())
+      upcoming = undefined
+      signing = [next, signing[0]]
       provider = await build()
       handle = provider.callback()
     },

@@ -254,6 +254,9 @@ describe('dev identity provider realm', () => {
     expect(payload).toMatchObject({ typ: 'Bearer', azp: 'gatehouse' })
     expect(protectedHeader.typ).toBe('JWT')
 
+    // A token signed ahead with the upcoming key fails against today's key set and passes after the rotation.
+    const early = await realm.signAccessToken({ sub: 'x' }, { upcomingKey: true })
+    await expect(jwtVerify(early, createLocalJWKSet(jwks))).rejects.toThrow()
     await realm.rotateKeys()
     const rotated = (await (await fetch(certsUrl)).json()) as JSONWebKeySet
     const sigKids = rotated.keys.filter((k) => k.use === 'sig').map((k) => k.kid)
@@ -261,7 +264,9 @@ describe('dev identity provider realm', () => {
     expect(sigKids).toContain(protectedHeader.kid)
     const newToken = await realm.signAccessToken({ sub: 'x' })
     expect(decodeProtectedHeader(newToken).kid).toBe(sigKids[0])
+    expect(decodeProtectedHeader(early).kid).toBe(sigKids[0])
     await expect(jwtVerify(newToken, createLocalJWKSet(rotated))).resolves.toBeDefined()
+    await expect(jwtVerify(early, createLocalJWKSet(rotated))).resolves.toBeDefined()
 
     const { res } = await login('alice', 'alice')
     expect(new URL(res.location!).searchParams.get('code')).toBeTruthy()
