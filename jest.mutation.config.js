@@ -2,16 +2,14 @@
 // decide who gets in (test/unit mirrors src). No integration, Keycloak, e2e or package suites: each mutant re-runs
 // the tests covering it, so every second of set-up here is paid per mutant, and a module's score should come from
 // the tests that state its behaviour.
-// Same ts-jest ESM setup as the `jest` key in package.json, transpile-only (tsc checks types in npm test).
+// ts-jest ESM setup from jest.esm.config.js.
 // MUTATION_TESTS=<glob,glob> narrows the set further while working on one module.
+import esm from './jest.esm.config.js'
+
 const narrowed = process.env.MUTATION_TESTS?.split(',').map((g) => `<rootDir>/${g.trim()}`)
 /** @type {import('jest').Config} */
 export default {
-  preset: 'ts-jest/presets/default-esm',
-  testEnvironment: 'node',
-  extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  ...esm,
   testMatch: narrowed ?? [
     '<rootDir>/test/unit/access/**/*.test.ts',
     '<rootDir>/test/unit/assertion/sign.test.ts',
@@ -27,7 +25,5 @@ export default {
     '<rootDir>/test/unit/tokens/jws.test.ts',
     '<rootDir>/test/unit/tokens/keys.test.ts',
   ],
-  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 30_000,
-  forceExit: true,
 }
