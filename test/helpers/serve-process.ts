@@ -8,6 +8,13 @@
  * exits first fails at once with its stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DEMO_USERS, startRealm, type Realm } from '../../dev/devidp/realm.js'
+import { freePort, randomSecret } from './stack.js'
+import { waitFor } from './wait.js'
 
 export interface ServeProcess {
   child: ChildProcess
@@ -61,4 +68,76 @@ export async function startServe(file: string, options: { listeners: number; tim
     throw new Error(`gatehouse serve ${outcome}; stderr:\n${stderr}`)
   }
   return handle
+}
+
+export interface WorkersStack {
+  realm: Realm
+  url: string
+  serve: ServeProcess
+  /** what the workers logged on stdout so far */
+  stdout(): string
+  /** `n` concurrent /oauth2/auth checks, each on a fresh connection so the cluster's round robin spreads them */
+  statuses(cookie: string, n?: number): Promise<number[]>
+  close(): Promise<void>
+}
+
+/**
+ * A dev realm and `gatehouse serve` with `server.workers: 2` (cookie store, no Redis), ready when both workers
+ * listen (and so are subscribed to the session bus). `config` adds top-level YAML lines.
+ */
+export async function startWorkersStack(o: { name: string; backchannel?: boolean; config?: string }): Promise<WorkersStack> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const realm = await startRealm({
+    users: DEMO_USERS,
+    clients: [{
+      clientId: 'gatehouse',
+      clientSecret: 'gatehouse-secret',
+      redirectUris: [`${url}/oauth2/callback`],
+      ...(o.backchannel ? { backchannelLogoutUri: `${url}/oauth2/backchannel_logout` } : {}),
+    }],
+  })
+  const file = join(mkdtempSync(join(tmpdir(), `gatehouse-${o.name}-`)), 'gatehouse.yaml')
+  writeFileSync(file, `
+server: { listen: "127.0.0.1:${port}", publicUrl: "${url}", workers: 2 }
+cookie: { secret: "${randomSecret()}" }
+providers: [{ id: corp, type: keycloak, issuer: "${realm.issuer}", clientId: gatehouse, clientSecret: gatehouse-secret, allowInsecureRequests: true }]
+authorization: {}
+logging: { level: info }
+${o.config ?? ''}
+`)
+  let serve: ServeProcess
+  try {
+    serve = await startServe(file, { listeners: 2 })
+  } catch (err) {
+    await realm.close()
+    throw err
+  }
+  let stdout = ''
+  serve.child.stdout!.on('data', (d) => (stdout += d))
+  if (!(await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, 60_000))) {
+    await serve.stop()
+    await realm.close()
+    throw new Error(`gatehouse serve never became ready; stderr:\n${serve.stderr()}`)
+  }
+  const statusOf = (cookie: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/oauth2/auth`, { agent: false, headers: { cookie } }, (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  return {
+    realm,
+    url,
+    serve,
+    stdout: () => stdout,
+    statuses: (cookie, n = 12) => Promise.all(Array.from({ length: n }, () => statusOf(cookie))),
+    async close() {
+      await serve.stop()
+      await realm.close()
+    },
+  }
 }
