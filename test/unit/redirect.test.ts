@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
 import { createRedirectValidator } from '../../src/request/redirect.js'
+import { checkProperty } from '../helpers/property.js'
 
 // A copy of shared/testdata/open-redirects.txt (oauth2-proxy's MIT-licensed corpus), so a bare clone can run it.
 const corpusFile = new URL('../fixtures/open-redirects.txt', import.meta.url)
@@ -106,6 +108,73 @@ describe('redirect validator', () => {
       expect(validate('ftp://www.whitelisteddomain.tld/x')).toBeUndefined()
       expect(validate('xhttps://www.whitelisteddomain.tld/x')).toBeUndefined()
       expect(validate('https://[bad/x')).toBeUndefined()
+    })
+  })
+
+  describe('properties', () => {
+    const ALLOWED = 'www.whitelisteddomain.tld'
+    const anyCase = (s: string) =>
+      fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }).map((up) => [...s].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''))
+    const slashes = fc.constantFrom('', '/', '//', '///', '\\', '\\\\', '/\\', '\\/', '//\\', '\\//')
+
+    it('accepts an absolute URL only when it begins with http:// or https:// (any case), though the parser reads every spelling as the same allowed URL', () => {
+      checkProperty(
+        fc.property(
+          fc.constantFrom('', '', ' ', '  '),
+          fc.constantFrom('http', 'https').chain(anyCase),
+          slashes,
+          fc.webPath(),
+          (blank, scheme, sep, path) => {
+            const candidate = `${blank}${scheme}:${sep}${ALLOWED}${path}`
+            const parsed = new URL(candidate)
+            expect(parsed.hostname).toBe(ALLOWED)
+            expect(validate(candidate)).toBe(blank === '' && sep.startsWith('//') ? parsed.href : undefined)
+          },
+        ),
+      )
+    })
+
+    // Pieces of the open-redirect corpus's tricks: schemes, slash runs, user info, look-alike hosts, ports, local paths.
+    const candidate = fc
+      .tuple(
+        fc.constantFrom('', ' ', '/', '//', '/\\', '\\', '/./', '/%2f'),
+        fc.constantFrom('', 'http:', 'https:', 'HTTPS:', 'javascript:', 'data:', 'ftp:', 'x-https:', 'https:https:'),
+        slashes,
+        fc.constantFrom('', 'u@', 'u:p@', ':@', `${ALLOWED}@`, `${ALLOWED}%40`),
+        fc.constantFrom(ALLOWED, 'auth.example.com', 'evil.com', `${ALLOWED}.evil.com`, `evil.com\\.${ALLOWED}`, `evil.com#.${ALLOWED}`, '%65vil.com', '[::1]'),
+        fc.constantFrom('', ':443', ':8443', ':'),
+        fc.oneof(fc.webPath(), fc.constantFrom('/?next=//evil.com', '#@evil.com', '\\@evil.com', '/..//evil.com')),
+      )
+      .map((parts) => parts.join(''))
+
+    it('answers only an http(s) URL without credentials, on the public origin or an allowed host, in the parser\'s own spelling', () => {
+      const seen = { accepted: 0, refused: 0 }
+      checkProperty(
+        fc.property(candidate, (c) => {
+          const answer = validate(c)
+          if (answer === undefined) return void seen.refused++
+          seen.accepted++
+          const url = new URL(answer)
+          expect(url.href).toBe(answer)
+          expect(['http:', 'https:']).toContain(url.protocol)
+          expect(url.username + url.password).toBe('')
+          expect(url.origin === publicUrl.origin || (url.hostname === ALLOWED && url.port === '')).toBe(true)
+        }),
+        2000,
+      )
+      // The generator must reach both answers, or the invariant proves nothing.
+      expect(seen.accepted).toBeGreaterThan(0)
+      expect(seen.refused).toBeGreaterThan(0)
+    })
+
+    it('never throws on a local path, and answers one on the public origin or nothing', () => {
+      checkProperty(
+        fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (rest) => {
+          const answer = validate('/' + rest)
+          if (answer !== undefined) expect(new URL(answer).origin).toBe(publicUrl.origin)
+        }),
+        1000,
+      )
     })
   })
 })

@@ -184,6 +184,28 @@ describe('verifyJwtSignature fails with jose\'s error for each bad part', () => 
     expect(await like(`${good.slice(0, -4)}AAAA`)).toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' })
   })
 
+  it('a header alg that is not a non-empty string (absent, empty, null, a number, a boolean, an array, an object) is an invalid JWS, as in jwtVerify', async () => {
+    const [, payload, signature] = good.split('.') as [string, string, string]
+    const alg = fc.oneof(
+      fc.constantFrom(undefined, '', null, ['ES256'], { alg: 'ES256' }),
+      fc.boolean(),
+      fc.integer(),
+      fc.double(),
+      fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 3 }),
+    )
+    await assertAsyncProperty(
+      fc.asyncProperty(alg, async (a) => {
+        const header = a === undefined ? { kid: 'ec' } : { alg: a, kid: 'ec' }
+        expect(await like(`${headerOf(header)}.${payload}.${signature}`)).toMatchObject({
+          code: 'ERR_JWS_INVALID',
+          message: 'JWS "alg" (Algorithm) Header Parameter missing or invalid',
+        })
+      }),
+      100,
+    )
+  })
+
   it('a key that cannot serve the algorithm is an invalid JWS, not a signature check', async () => {
     // A key source that hands out an RSA key for ES256 (a JWKS without alg/kty filtering could).
     const err = await failure(verifyJwtSignature(good, async () => rsaPublic, options))
