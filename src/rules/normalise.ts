@@ -162,7 +162,9 @@ const MAX_CHARS = 32 * 1024
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
   const cut = raw.search(/[?#]/)
-  const p = cut < 0 ? raw : raw.slice(0, cut)
+  let p = cut < 0 ? raw : raw.slice(0, cut)
+  // As normalisePath reads it: every reading below then begins with `/`, and a cut at the start is never a reading.
+  if (!p.startsWith('/')) p = '/' + p
   // The common case (`/static/app.js` included): every backend reads it the same way.
   // Stryker disable next-line ConditionalExpression: a fast path; such a path has no reading but normalisePath's
   if (!OTHER_READINGS.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { assertProperty } from '../../helpers/property.js'
 import { normaliseHost, normalisePath, pathReadings } from '../../../src/rules/normalise.js'
 
 describe('normalisePath', () => {
@@ -170,6 +172,21 @@ describe('pathReadings', () => {
     expect([...r.paths].sort()).toEqual(paths)
     expect(r.ambiguous).toBe(ambiguous)
     expect(r.exhausted).toBeUndefined()
+  })
+
+  it('a path without a leading `/` has the readings of the same path with one, as normalisePath reads it', () => {
+    // Path-ish characters, escapes and cut points: whitespace, `;`, `\\`, `%`, dots, tab.
+    const piece = fc.constantFrom('a', 'é', '.', '..', '/', '\\', ';', ';x=1', '%2e', '%2f', '%25', '%09', '%20', ' ', '\t', '%5c', 'public', 'admin')
+    assertProperty(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }).map((xs) => xs.join('')).filter((x) => !x.startsWith('/')), (x) => {
+        const without = pathReadings(x)
+        const withSlash = pathReadings('/' + x)
+        expect([...without.paths].sort()).toEqual([...withSlash.paths].sort())
+        expect(without.ambiguous).toBe(withSlash.ambiguous)
+        for (const r of without.paths) expect(r.startsWith('/')).toBe(true)
+      }),
+    )
+    expect(pathReadings(' /x').paths).toContain('/')
   })
 
   describe('the search is bounded: past 128 states or 32 KiB read it stops and reports exhausted (then the rules deny)', () => {
