@@ -221,6 +221,7 @@ export function pathReadings(raw: string): PathReadings {
       queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
     }
     const i = x.search(CUT)
+    // Stryker disable next-line EqualityOperator: every string searched here begins with `/` (p is given one above, and no step removes it), which CUT does not match, so the cut is never at 0
     if (i > 0) queue.push([x.slice(0, i), decodes])
     // Stryker disable next-line StringLiteral: without a `%` decodeURIComponent returns x unchanged, and an unchanged x is not queued
     if (decodes < 2 && x.includes('%')) {
