@@ -100,8 +100,10 @@ const settleLiteral = (path: string) => resolveDots(fold(path), false)
 function decodeOnce(path: string): string | undefined {
   try {
     return decodeURIComponent(path)
-    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
-  } catch {
+  }
+  // On its own line before `catch`: Stryker reads a directive only as a leading comment of the node it disables.
+  // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
+  catch {
     return undefined
   }
 }
@@ -130,8 +132,9 @@ const BASE = 'http://h'
 function whatwgPath(path: string): string | undefined {
   try {
     return new URL(path, BASE).pathname
-    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
-  } catch {
+  }
+  // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
+  catch {
     return undefined
   }
 }
@@ -159,13 +162,15 @@ const MAX_CHARS = 32 * 1024
 export function pathReadings(raw: string): PathReadings {
   const base = normalisePath(raw)
   const cut = raw.search(/[?#]/)
-  const p = cut < 0 ? raw : raw.slice(0, cut)
+  let p = cut < 0 ? raw : raw.slice(0, cut)
+  // As normalisePath reads it: every reading below then begins with `/`, and a cut at the start is never a reading.
+  if (!p.startsWith('/')) p = '/' + p
   // The common case (`/static/app.js` included): every backend reads it the same way.
   // Stryker disable next-line ConditionalExpression: a fast path; such a path has no reading but normalisePath's
   if (!OTHER_READINGS.test(p)) return { paths: [base.path], ambiguous: base.ambiguous }
   const out = new Set<string>([base.path])
   let ambiguous = base.ambiguous
-  // Stryker disable next-line StringLiteral: without a `;` the replace changes nothing and normalisePath(p) is the first reading already
+  // Stryker disable next-line StringLiteral,ConditionalExpression: without a `;` the block reads normalisePath(p), the first reading already (p is raw less query and fragment, which normalisePath drops too); `false` is the block's `{}` mutant
   if (p.includes(';')) {
     // The servlet container drops parameters before it decodes or resolves `..` (also `%2e`).
     const n = normalisePath(p.replace(PARAMS, ''))
@@ -184,13 +189,18 @@ export function pathReadings(raw: string): PathReadings {
     seen.add(key)
     const settled = settle(x)
     out.add(settled)
-    if (SCHEME_RELATIVE.test(x)) queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
+    // Stryker disable next-line ConditionalExpression: without a match the replace gives x back (in `seen`, skipped), or '/' for x = '', which only a string without `/` leads to, and that string queued its reading `/` already; `false` is the block's `{}` mutant
+    if (SCHEME_RELATIVE.test(x)) {
+      queue.push([x.replace(SCHEME_RELATIVE, '') || '/', decodes])
+    }
+    // Stryker disable next-line ConditionalExpression: x itself is in `seen`, so pushing it again is skipped before anything is counted; `false` is the `===` mutant
     if (settled !== x) queue.push([settled, decodes])
     // Also without dot-segments: `/public\\x` is not under `/public` where `\\` is a character.
-    // Stryker disable next-line StringLiteral: without a `\\` settleLiteral(x) is settle(x), already added and queued
+    // Stryker disable next-line StringLiteral,ConditionalExpression: without a `\\` settleLiteral(x) is settle(x), already added and queued (next to this push, so the order of reading is the same); `false` is the block's `{}` mutant
     if (x.includes('\\')) {
       const literal = settleLiteral(x)
       out.add(literal)
+      // Stryker disable next-line ConditionalExpression: x itself is in `seen`, so pushing it again is skipped before anything is counted; `false` is the `===` mutant
       if (literal !== x) queue.push([literal, decodes])
     }
     // As a WHATWG URL parser reads it (`%2e` dots, `\\`, scheme-relative `//host/…`, tabs deleted);
@@ -198,12 +208,20 @@ export function pathReadings(raw: string): PathReadings {
     if (WHATWG_CHANGES.test(x)) {
       const whatwg = whatwgPath(x)
       if (whatwg === undefined) ambiguous = true
-      else if (whatwg !== x) queue.push([whatwg, decodes])
+      // No `whatwg !== x` check: x itself is in `seen`, so it would be skipped.
+      else queue.push([whatwg, decodes])
     }
-    if (x.includes(';')) queue.push([x.replace(PARAMS, ''), decodes])
+    // Stryker disable next-line ConditionalExpression,StringLiteral: without a `;` the replace gives x back, which is in `seen` and skipped before anything is counted; `false` is the block's `{}` mutant
+    if (x.includes(';')) {
+      queue.push([x.replace(PARAMS, ''), decodes])
+    }
     // WHATWG URL parsing deletes every tab, CR and LF: `/%0ainternal` is `/internal` to it.
-    if (TAB_NEWLINE.test(x)) queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
+    // Stryker disable next-line ConditionalExpression: without a tab or newline the replace gives x back, which is in `seen` and skipped before anything is counted; `false` is the block's `{}` mutant
+    if (TAB_NEWLINE.test(x)) {
+      queue.push([x.replace(TAB_NEWLINE_ALL, ''), decodes])
+    }
     const i = x.search(CUT)
+    // Stryker disable next-line EqualityOperator: every string searched here begins with `/` (p is given one above, and no step removes it), which CUT does not match, so the cut is never at 0
     if (i > 0) queue.push([x.slice(0, i), decodes])
     // Stryker disable next-line StringLiteral: without a `%` decodeURIComponent returns x unchanged, and an unchanged x is not queued
     if (decodes < 2 && x.includes('%')) {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { assertProperty } from '../../helpers/property.js'
 import { normaliseHost, normalisePath, pathReadings } from '../../../src/rules/normalise.js'
 
 describe('normalisePath', () => {
@@ -162,11 +164,29 @@ describe('pathReadings', () => {
     ['/x%2500', ['/x', '/x\u0000', '/x%00', '/x%2500'], true],
     // `%2f` keeps the path ambiguous also where the `;` parameter is dropped first
     ['/a;x%2fb', ['/a', '/a/b', '/a;x%2fb', '/a;x/b'], true],
+    // `;` parameters dropped before anything else, then read as normalisePath reads a path (servlet containers):
+    // `/public/ ` keeps the space and ends at the decoded `#`; the search alone cuts at the space first
+    ['/public;x/%20%23', ['/public/', '/public/ ', '/public/ #', '/public/%20%23', '/public;x/', '/public;x/ ', '/public;x/ #', '/public;x/%20%23'], true],
   ])('%j reads exactly as %j (one search step each)', (raw, paths, ambiguous) => {
     const r = pathReadings(raw)
     expect([...r.paths].sort()).toEqual(paths)
     expect(r.ambiguous).toBe(ambiguous)
     expect(r.exhausted).toBeUndefined()
+  })
+
+  it('a path without a leading `/` has the readings of the same path with one, as normalisePath reads it', () => {
+    // Path-ish characters, escapes and cut points: whitespace, `;`, `\\`, `%`, dots, tab.
+    const piece = fc.constantFrom('a', 'é', '.', '..', '/', '\\', ';', ';x=1', '%2e', '%2f', '%25', '%09', '%20', ' ', '\t', '%5c', 'public', 'admin')
+    assertProperty(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }).map((xs) => xs.join('')).filter((x) => !x.startsWith('/')), (x) => {
+        const without = pathReadings(x)
+        const withSlash = pathReadings('/' + x)
+        expect([...without.paths].sort()).toEqual([...withSlash.paths].sort())
+        expect(without.ambiguous).toBe(withSlash.ambiguous)
+        for (const r of without.paths) expect(r.startsWith('/')).toBe(true)
+      }),
+    )
+    expect(pathReadings(' /x').paths).toContain('/')
   })
 
   describe('the search is bounded: past 128 states or 32 KiB read it stops and reports exhausted (then the rules deny)', () => {
@@ -185,6 +205,23 @@ describe('pathReadings', () => {
     it('exactly 32 KiB read is still within the bound', () => {
       const raw = '/' + 'a'.repeat(32766) + '%'
       expect(pathReadings(raw)).toEqual({ paths: [raw], ambiguous: true })
+    })
+
+    it('a string reached by several routes is read once: the 32 KiB bound counts distinct strings', () => {
+      // Four strings of about 7000 characters (28 KiB): the path, without the tab, without the `;`, and `/a…a`, which
+      // each of the other three reaches as well. Reading `/a…a` once per route would pass 32 KiB.
+      const a = '/' + 'a'.repeat(7000)
+      const r = pathReadings(a + '\t;')
+      expect(r.exhausted).toBeUndefined()
+      expect([...r.paths].sort()).toEqual([a, a + '\t', a + '\t;', a + ';'])
+    })
+
+    it('exactly 128 distinct strings to read is within the bound; 129 is exhausted', () => {
+      // Counted by running the search without its bounds. Among them host-only strings such as `//é` (after two
+      // decodes), whose scheme-relative reading is `/`: one string, not also an empty one. The `a` makes one more.
+      const raw = '/%255c//%2e;x/%255c%5c\t%5c\té'
+      expect(pathReadings(raw).exhausted).toBeUndefined()
+      expect(pathReadings('/a' + raw.slice(1)).exhausted).toBe(true)
     })
 
     it('a path whose decode changes nothing adds no states', () => {
