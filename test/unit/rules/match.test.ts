@@ -182,14 +182,15 @@ describe('verdict details (mutation testing, issue 17)', () => {
   })
 })
 
+/** `<rule label> <action kind>` for a GET (or `method`) of `url` under `rs`. */
+const get = (rs: RuleSet, url: string, method = 'GET') => {
+  const u = new URL(url)
+  const v = rs.match({ url: u, rawPath: u.pathname, method })
+  return `${v.rule.label} ${v.action.kind}`
+}
+
 // Rule sets built inside each test: per-test coverage then ties the compiled code to the test that states it.
 describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
-  const get = (rs: RuleSet, url: string, method = 'GET') => {
-    const u = new URL(url)
-    const v = rs.match({ url: u, rawPath: u.pathname, method })
-    return `${v.rule.label} ${v.action.kind}`
-  }
-
   it('exact hosts, ports and wildcards select only their rules, in rule order', () => {
     const rs = ruleSet([
       { name: 'port', hosts: ['app.example.com:8443'], deny: true },
@@ -261,5 +262,32 @@ describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
     const one = verdict('/admin/x;y')
     expect(one.action.kind).toBe('require')
     expect(one.readings).toBeUndefined()
+  })
+})
+
+describe('strictest answer and wildcard hosts (mutation testing, issue 17)', () => {
+  it('a deny stays a deny beside two require rules (it does not become their AND)', () => {
+    const rs = ruleSet([
+      { name: 'read', methods: ['GET'], require: { groups: ['a'] } },
+      { name: 'delete', methods: ['DELETE'], deny: true },
+      { name: 'write', methods: ['POST'], require: { groups: ['b'] } },
+    ])
+    // an unknown method is judged as GET, DELETE and POST: one deny, two requires
+    expect(get(rs, 'https://h/x', '*')).toBe('delete deny')
+  })
+
+  it('property: `*.example.com` covers exactly the hosts that end in `.example.com` (an empty first label included)', () => {
+    const rs = ruleSet([{ name: 'wild', hosts: ['*.example.com'], deny: true }], { allow: 'public' })
+    // no `xn--`: such a label must be valid punycode, or URL refuses the host
+    const label = fc.stringMatching(/^[a-z0-9.-]{0,12}$/).filter((p) => !p.includes('xn--'))
+    expect(get(rs, 'https://.example.com/')).toBe('wild deny')
+    expect(get(rs, 'https://xexample.com/')).toBe('default public')
+    assertProperty(
+      fc.property(label, (prefix) => {
+        expect(get(rs, `https://${prefix}.example.com/`)).toBe('wild deny')
+        // one more character glued to the suffix is another domain
+        if (prefix !== '' && !prefix.endsWith('.')) expect(get(rs, `https://${prefix}example.com/`)).toBe('default public')
+      }),
+    )
   })
 })
