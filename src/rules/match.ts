@@ -268,8 +268,9 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return table
   }
 
-  // Stryker disable next-line StringLiteral: `GET` stands for any method no rule names; `` is such a method too
-  const anyMethod = [...new Set(['GET', ...rules.flatMap((r) => [...(r.methods ?? [])])])]
+  // Every method the rules name, and `` for the methods none names (a rule names upper-case tokens only): `GET`
+  // cannot stand for those, since a rule may name it.
+  const anyMethod = [...new Set([...rules.flatMap((r) => [...(r.methods ?? [])]), ''])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
 

@@ -239,6 +239,10 @@ describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
     const none = ruleSet([{ name: 'p', paths: ['/p'], deny: true }], { allow: 'public' })
     expect(get(none, 'https://h/p', '*')).toBe('p deny')
     expect(get(none, 'https://h/q', '*')).toBe('default public')
+    // a GET-only public rule does not make an unknown method public: it may be a POST
+    const getOnly = ruleSet([{ name: 'read', paths: ['/api'], methods: ['GET'], allow: 'public' }])
+    expect(get(getOnly, 'https://h/api', '*')).toBe('default authenticated')
+    expect(get(getOnly, 'https://h/api', 'GET')).toBe('read public')
   })
 
   it('a certain request gets a public default; `trivial` only for no rules and an authenticated default', () => {
