@@ -295,3 +295,35 @@ describe('strictest answer and wildcard hosts (mutation testing, issue 17)', () 
     )
   })
 })
+
+describe('property: a request of unknown method is judged at least as strictly as any method it could be', () => {
+  const RANK: Record<string, number> = { public: 0, authenticated: 1, require: 2, deny: 3 }
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND']
+  const action = fc.constantFrom<Record<string, unknown>>(
+    { deny: true },
+    { allow: 'public' },
+    { allow: 'authenticated' },
+    { require: { groups: ['g'] } },
+  )
+  const rule = fc.record(
+    {
+      paths: fc.subarray(['/a', '/b'], { minLength: 1 }),
+      methods: fc.subarray(['GET', 'POST', 'DELETE', 'PUT'], { minLength: 1 }),
+      action,
+    },
+    { requiredKeys: ['action', 'paths'] },
+  ).map(({ action: a, ...r }) => ({ ...r, ...a }))
+  it('no concrete method gets a stricter kind of answer than the unknown one (nginx without X-Original-Method)', () => {
+    assertProperty(
+      fc.property(fc.array(rule, { minLength: 1, maxLength: 4 }), action, fc.constantFrom('/a', '/a/x', '/b', '/c'), (rules, dflt, path) => {
+        const rs = ruleSet(rules, dflt)
+        const url = new URL(`https://h${path}`)
+        const unknown = rs.match({ url, rawPath: path, method: '*' }).action.kind
+        for (const method of METHODS) {
+          const known = rs.match({ url, rawPath: path, method }).action.kind
+          if (RANK[known]! > RANK[unknown]!) throw new Error(`${method} ${path}: ${known}, unknown method: ${unknown}`)
+        }
+      }),
+    )
+  })
+})
