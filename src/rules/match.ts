@@ -71,7 +71,10 @@ function matchesPath(rule: CompiledRule, path: string): boolean {
       if (p === '/' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return true
     }
   }
-  if (rule.regexes) for (const r of rule.regexes) if (r.test(path)) return true
+  // Stryker disable next-line ConditionalExpression: only scan's check of `general` calls this, for rules with a path, and those have regexes there (buildTable): `rule.regexes` is always set (the `false` variant is killed)
+  if (rule.regexes) {
+    for (const r of rule.regexes) if (r.test(path)) return true
+  }
   return false
 }
 
@@ -79,11 +82,12 @@ function buildTable(rules: readonly CompiledRule[]): Table {
   const byPrefix = new Map<string, number[]>()
   const general: number[] = []
   rules.forEach((rule, pos) => {
+    // Stryker disable next-line ConditionalExpression: a prefix-only rule in `general` too is checked by matchesPath against the same prefixes the map lists, so the lowest matching position is the same (the `false` variants are killed)
     if (!rule.hasPath || rule.regexes) general.push(pos)
     // Stryker disable next-line ArrayDeclaration: a rule without prefixes would add a key that does not start with `/`, which no path looks up
     for (const p of rule.prefixes ?? []) {
       const list = byPrefix.get(p) ?? []
-      // Stryker disable next-line ArithmeticOperator: a repeated position in a sorted list cannot change the first match
+      // Stryker disable next-line ArithmeticOperator,ConditionalExpression: a repeated position in a sorted list cannot change the first match (the `false` variant is killed)
       if (list[list.length - 1] !== pos) list.push(pos)
       byPrefix.set(p, list)
     }
@@ -94,7 +98,12 @@ function buildTable(rules: readonly CompiledRule[]): Table {
 /** Lowest position in `list` (sorted) below `best` whose rule matches; `best` if none. */
 function scan(table: Table, list: readonly number[], best: number, path: string, method: string, ambiguous: boolean, checkPath: boolean): number {
   for (const pos of list) {
-    if (best >= 0 && pos >= best) return best
+    if (
+      best >= 0 &&
+      // Stryker disable next-line EqualityOperator: at pos === best the rule found already is checked again and gives pos, which is best; later positions return best at this test (the `<` variant is killed)
+      pos >= best
+    )
+      return best
     const rule = table.rules[pos]!
     if (rule.methods && !rule.methods.has(method)) continue
     if (ambiguous && rule.action.kind === 'public') continue
@@ -108,15 +117,23 @@ function scan(table: Table, list: readonly number[], best: number, path: string,
 function firstMatch(table: Table, path: string, method: string, ambiguous: boolean): number {
   let best = scan(table, table.general, -1, path, method, ambiguous, true)
   const byPrefix = table.byPrefix
+  // Stryker disable next-line ConditionalExpression: a fast path: with an empty map every look-up below misses and best is returned anyway (the `true` variant is killed)
   if (byPrefix.size === 0) return best
   let list = byPrefix.get('/')
   // Stryker disable next-line BooleanLiteral: every rule listed under `/` covers the path, so checking it again changes nothing
   if (list) best = scan(table, list, best, path, method, ambiguous, false)
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+  for (
+    // Stryker disable next-line StringLiteral: indexOf('', 1) is 1, which adds one look-up of path.slice(0, 1), `/`, scanned just above; the next `/` is searched from 2 either way
+    let i = path.indexOf('/', 1);
+    // Stryker disable next-line EqualityOperator: indexOf from 1 is -1 or at least 1, never 0 (the `<=` variant is killed)
+    i > 0;
+    i = path.indexOf('/', i + 1)
+  ) {
     list = byPrefix.get(path.slice(0, i))
     // Stryker disable next-line BooleanLiteral: a rule listed under an ancestor segment of the path covers it, so checking it again changes nothing
     if (list) best = scan(table, list, best, path, method, ambiguous, false)
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: every path starts with `/`, so the only one of length 1 is `/`, which ends with `/`; and prefixes never end with `/` except `/` (definitions.ts trims them), so looking up such a path finds nothing new (the `false` variants are killed)
   if (path.length > 1 && !path.endsWith('/')) {
     list = byPrefix.get(path)
     // Stryker disable next-line BooleanLiteral: a rule listed under the path itself covers it, so checking it again changes nothing
@@ -143,6 +160,7 @@ const TOO_MANY_READINGS: Verdict = Object.freeze({
   uncertain: 'ambiguous-path' as const,
 })
 
+// Stryker disable next-line ConditionalExpression: table.rules[-1] is undefined as well (the `false` variant is killed)
 const at = (table: Table, pos: number): CompiledRule | undefined => (pos >= 0 ? table.rules[pos] : undefined)
 
 const RANK = { public: 0, authenticated: 1, require: 2, deny: 3 } as const
@@ -195,10 +213,11 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     if (!rule.def!.hosts) return void hostless.push(i)
     for (const h of rule.def!.hosts) {
       const key = h.port ? `${h.host}:${h.port}` : h.host
+      // Stryker disable next-line ConditionalExpression: `ports` only adds look-ups of host:port keys; a key holds `:` outside IPv6 brackets only with a port, so without one they all miss (the `false` variant is killed)
       ports ||= h.port !== undefined
       const map = h.wildcard ? wild : exact
       const list = map.get(key) ?? []
-      // Stryker disable next-line ArithmeticOperator: a repeated rule index ends in a Set (classOf)
+      // Stryker disable next-line ArithmeticOperator,ConditionalExpression: a repeated rule index ends in a Set (classOf) (the `false` variant is killed)
       if (list[list.length - 1] !== i) list.push(i)
       map.set(key, list)
     }
@@ -212,15 +231,21 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       if (map.has(key)) keys.push(prefix + key)
     }
     add('=', exact, host)
+    // Stryker disable next-line ConditionalExpression: without a port in any rule no key is host:port (a key holds `:` outside IPv6 brackets only with a port), so the look-up misses (the `false` variant is killed)
     if (ports) add('=', exact, `${host}:${port}`)
-    for (let i = host.indexOf('.'); i >= 0 && wild.size > 0; i = host.indexOf('.', i + 1)) {
-      const suffix = host.slice(i + 1)
-      add('*', wild, suffix)
-      if (ports) add('*', wild, `${suffix}:${port}`)
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: without wildcard entries every look-up below misses; the test only saves them (the `false` and `<=` variants are killed)
+    if (wild.size > 0) {
+      for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
+        const suffix = host.slice(i + 1)
+        add('*', wild, suffix)
+        // Stryker disable next-line ConditionalExpression: without a port in any rule no key is suffix:port (a key holds `:` outside IPv6 brackets only with a port), so the look-up misses (the `false` variant is killed)
+        if (ports) add('*', wild, `${suffix}:${port}`)
+      }
     }
     // Stryker disable next-line StringLiteral: every key starts with `=` or `*`, which no host name holds, so the keys cannot run together
     const classKey = keys.join('\n')
     let table = classes.get(classKey)
+    // Stryker disable next-line ConditionalExpression: a memo: rebuilding gives a table with the same rules in the same order (the `false` variant is killed)
     if (!table) {
       const members = new Set(hostless)
       for (const k of keys) for (const i of (k[0] === '=' ? exact : wild).get(k.slice(1))!) members.add(i)
@@ -233,6 +258,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     // Without ports in any rule the port cannot change the class, so it stays out of the key.
     const cacheKey = ports ? host + ' ' + port : host
     let table = hostCache.get(cacheKey)
+    // Stryker disable next-line ConditionalExpression: a memo: classOf gives the same table again (the `true` variant is killed)
     if (table) return table
     table = classOf(host, port)
     // Host names come from requests; the class map is bounded by the config, this one by a cap.
@@ -242,8 +268,9 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return table
   }
 
-  // Stryker disable next-line StringLiteral: `GET` stands for any method no rule names; `` is such a method too
-  const anyMethod = [...new Set(['GET', ...rules.flatMap((r) => [...(r.methods ?? [])])])]
+  // Every method the rules name, and `` for the methods none names (a rule names upper-case tokens only): `GET`
+  // cannot stand for those, since a rule may name it.
+  const anyMethod = [...new Set([...rules.flatMap((r) => [...(r.methods ?? [])]), ''])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
 
@@ -272,6 +299,7 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
       const table = tableFor(host, port)
       const uncertain = ambiguous ? 'ambiguous-path' : undefined
       const first = decide(at(table, firstMatch(table, paths[0]!, m, ambiguous)), uncertain)
+      // Stryker disable next-line ConditionalExpression: a fast path: strictest([first]) is first (one rule, no readings count) (the `true` variant is killed)
       if (paths.length === 1) return first
       const verdicts = [first]
       for (let i = 1; i < paths.length; i++) verdicts.push(decide(at(table, firstMatch(table, paths[i]!, m, ambiguous)), uncertain))

@@ -182,14 +182,15 @@ describe('verdict details (mutation testing, issue 17)', () => {
   })
 })
 
+/** `<rule label> <action kind>` for a GET (or `method`) of `url` under `rs`. */
+const get = (rs: RuleSet, url: string, method = 'GET') => {
+  const u = new URL(url)
+  const v = rs.match({ url: u, rawPath: u.pathname, method })
+  return `${v.rule.label} ${v.action.kind}`
+}
+
 // Rule sets built inside each test: per-test coverage then ties the compiled code to the test that states it.
 describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
-  const get = (rs: RuleSet, url: string, method = 'GET') => {
-    const u = new URL(url)
-    const v = rs.match({ url: u, rawPath: u.pathname, method })
-    return `${v.rule.label} ${v.action.kind}`
-  }
-
   it('exact hosts, ports and wildcards select only their rules, in rule order', () => {
     const rs = ruleSet([
       { name: 'port', hosts: ['app.example.com:8443'], deny: true },
@@ -238,6 +239,10 @@ describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
     const none = ruleSet([{ name: 'p', paths: ['/p'], deny: true }], { allow: 'public' })
     expect(get(none, 'https://h/p', '*')).toBe('p deny')
     expect(get(none, 'https://h/q', '*')).toBe('default public')
+    // a GET-only public rule does not make an unknown method public: it may be a POST
+    const getOnly = ruleSet([{ name: 'read', paths: ['/api'], methods: ['GET'], allow: 'public' }])
+    expect(get(getOnly, 'https://h/api', '*')).toBe('default authenticated')
+    expect(get(getOnly, 'https://h/api', 'GET')).toBe('read public')
   })
 
   it('a certain request gets a public default; `trivial` only for no rules and an authenticated default', () => {
@@ -261,5 +266,64 @@ describe('hosts, ports, order and methods (mutation testing, issue 17)', () => {
     const one = verdict('/admin/x;y')
     expect(one.action.kind).toBe('require')
     expect(one.readings).toBeUndefined()
+  })
+})
+
+describe('strictest answer and wildcard hosts (mutation testing, issue 17)', () => {
+  it('a deny stays a deny beside two require rules (it does not become their AND)', () => {
+    const rs = ruleSet([
+      { name: 'read', methods: ['GET'], require: { groups: ['a'] } },
+      { name: 'delete', methods: ['DELETE'], deny: true },
+      { name: 'write', methods: ['POST'], require: { groups: ['b'] } },
+    ])
+    // an unknown method is judged as GET, DELETE and POST: one deny, two requires
+    expect(get(rs, 'https://h/x', '*')).toBe('delete deny')
+  })
+
+  it('property: `*.example.com` covers exactly the hosts that end in `.example.com` (an empty first label included)', () => {
+    const rs = ruleSet([{ name: 'wild', hosts: ['*.example.com'], deny: true }], { allow: 'public' })
+    // no `xn--`: such a label must be valid punycode, or URL refuses the host
+    const label = fc.stringMatching(/^[a-z0-9.-]{0,12}$/).filter((p) => !p.includes('xn--'))
+    expect(get(rs, 'https://.example.com/')).toBe('wild deny')
+    expect(get(rs, 'https://xexample.com/')).toBe('default public')
+    assertProperty(
+      fc.property(label, (prefix) => {
+        expect(get(rs, `https://${prefix}.example.com/`)).toBe('wild deny')
+        // one more character glued to the suffix is another domain
+        if (prefix !== '' && !prefix.endsWith('.')) expect(get(rs, `https://${prefix}example.com/`)).toBe('default public')
+      }),
+    )
+  })
+})
+
+describe('property: a request of unknown method is judged at least as strictly as any method it could be', () => {
+  const RANK: Record<string, number> = { public: 0, authenticated: 1, require: 2, deny: 3 }
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND']
+  const action = fc.constantFrom<Record<string, unknown>>(
+    { deny: true },
+    { allow: 'public' },
+    { allow: 'authenticated' },
+    { require: { groups: ['g'] } },
+  )
+  const rule = fc.record(
+    {
+      paths: fc.subarray(['/a', '/b'], { minLength: 1 }),
+      methods: fc.subarray(['GET', 'POST', 'DELETE', 'PUT'], { minLength: 1 }),
+      action,
+    },
+    { requiredKeys: ['action', 'paths'] },
+  ).map(({ action: a, ...r }) => ({ ...r, ...a }))
+  it('no concrete method gets a stricter kind of answer than the unknown one (nginx without X-Original-Method)', () => {
+    assertProperty(
+      fc.property(fc.array(rule, { minLength: 1, maxLength: 4 }), action, fc.constantFrom('/a', '/a/x', '/b', '/c'), (rules, dflt, path) => {
+        const rs = ruleSet(rules, dflt)
+        const url = new URL(`https://h${path}`)
+        const unknown = rs.match({ url, rawPath: path, method: '*' }).action.kind
+        for (const method of METHODS) {
+          const known = rs.match({ url, rawPath: path, method }).action.kind
+          if (RANK[known]! > RANK[unknown]!) throw new Error(`${method} ${path}: ${known}, unknown method: ${unknown}`)
+        }
+      }),
+    )
   })
 })
