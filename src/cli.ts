@@ -79,14 +79,14 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => void reloader.reload('SIGHUP'))
     const stop = () => {
       unwatch()
-      const graceMs = gatehouse.runtime().config.server.shutdownGraceMs
-      gatehouse.logger.info({ gracePeriodMs: graceMs }, 'shutting down')
+      const { shutdownGraceMs: graceMs, shutdownDelayMs: delayMs } = gatehouse.runtime().config.server
+      gatehouse.logger.info({ delayMs, gracePeriodMs: graceMs }, 'shutting down')
       gatehouse.close().then(() => {
         gatehouse.logger.info('stopped')
         process.exit(0)
       })
       // close() cuts connections when the grace period ends; this only guards against a hang
-      setTimeout(() => process.exit(1), graceMs + 5000).unref()
+      setTimeout(() => process.exit(1), delayMs + graceMs + 5000).unref()
     }
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)

@@ -32,7 +32,7 @@ export const workerCount = (config: Config): number =>
   config.server.workers === 0 ? availableParallelism() : config.server.workers
 
 export interface ClusterOptions {
-  /** How long to wait for workers to drain after SIGTERM before exiting anyway (default: the grace period + 2 s). */
+  /** How long to wait for workers to drain after SIGTERM before exiting anyway (default: delay + grace period + 2 s). */
   shutdownTimeoutMs?: number
   log?: (message: string) => void
 }
@@ -99,7 +99,7 @@ export function runCluster(config: Config, options: ClusterOptions = {}): number
     setTimeout(() => {
       forward('SIGKILL')
       process.exit(0)
-    }, options.shutdownTimeoutMs ?? config.server.shutdownGraceMs + 2000).unref()
+    }, options.shutdownTimeoutMs ?? config.server.shutdownDelayMs + config.server.shutdownGraceMs + 2000).unref()
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

@@ -30,7 +30,10 @@ export interface Gatehouse {
   logger: Logger
   runtime(): Runtime
   reload(config: Config): void
-  /** Graceful: stops accepting, answers what is in flight, cuts the rest after server.shutdownGracePeriod. */
+  /**
+   * Graceful: /ready fails and every answer says `Connection: close` at once; after server.shutdownDelay it stops
+   * accepting, closes idle connections, answers what is in flight, and cuts the rest after server.shutdownGracePeriod.
+   */
   close(): Promise<void>
 }
 
@@ -64,6 +67,11 @@ export function createServices(config: Config, options: StartOptions = {}): Shar
 /** Builds the app without listening (for supertest). */
 export function buildGatehouse(config: Config, options: StartOptions = {}) {
   const shared = createServices(config, options)
+  // Set by close(): /ready answers 503 from then on, so a balancer stops sending here while the drain waits.
+  let stopping = false
+  const notStopping = async () => {
+    if (stopping) throw new Error('shutting down')
+  }
   let runtime = createRuntime(config, shared)
   const getRuntime = () => runtime
   const app = createApp({
@@ -71,7 +79,7 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
     metrics: shared.metrics,
     logger: shared.logger,
     serveMetrics: config.metricsOnMainListener,
-    readinessChecks: shared.redis ? [shared.redis.ping] : [],
+    readinessChecks: shared.redis ? [notStopping, shared.redis.ping] : [notStopping],
   })
   // The request pipeline: the verify fast path answers verify requests, everything else is Koa's.
   const handler = fastPath(getRuntime, shared.metrics, app.koa.callback())
@@ -90,6 +98,9 @@ export function buildGatehouse(config: Config, options: StartOptions = {}) {
       const fresh = createRuntime(next, shared)
       warmUp(fresh)
       runtime = fresh
+    },
+    markStopping() {
+      stopping = true
     },
   }
 }
@@ -156,7 +167,9 @@ export async function startGatehouse(config: Config, options: StartOptions = {})
     runtime: built.getRuntime,
     reload: built.reload,
     async close() {
-      await Promise.all(drains.map((d) => d.drain(config.server.shutdownGraceMs)))
+      built.markStopping()
+      const { shutdownDelayMs, shutdownGraceMs } = built.getRuntime().config.server
+      await Promise.all(drains.map((d) => d.drain(shutdownGraceMs, shutdownDelayMs)))
       await built.shared.redis?.close()
     },
   }

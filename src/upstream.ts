@@ -50,6 +50,12 @@ const UPGRADE_STATUS = { refused: '400 Bad Request', forbidden: '403 Forbidden',
 export function createUpstream(getRuntime: () => Runtime, metrics: Metrics, logger: Logger): Upstream {
   // xfwd off: it appends to the client's X-Forwarded-*; forwarding.ts sets true ones instead.
   const proxy = createProxyServer({ xfwd: false, ws: true, changeOrigin: false, proxyTimeout: 60_000 })
+  // Connection is hop-by-hop (RFC 9110, 7.6.1): the app's keep-alive is about its connection to us, not the
+  // client's. A drain's `Connection: close` (src/http/drain.ts) must reach the client, or the client reuses a
+  // connection we are about to close.
+  proxy.on('proxyRes', (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
+    if (res.getHeader('connection') === 'close') proxyRes.headers.connection = 'close'
+  })
   proxy.on('error', (err: Error, _req: IncomingMessage, res: ServerResponse | Duplex) => {
     logger.warn({ err: { message: err.message } }, 'upstream request failed')
     if ('writeHead' in res && !res.headersSent) {

@@ -63,6 +63,7 @@ export interface Config {
     maxConnections: number
     workers: number
     shutdownGraceMs: number
+    shutdownDelayMs: number
     debugRuleHeader: boolean
   }
   cookie: {
@@ -309,6 +310,7 @@ export async function buildConfig(input: unknown, options: LoadOptions = {}): Pr
       maxConnections: raw.server.maxConnections,
       workers: raw.server.workers,
       shutdownGraceMs: parseDuration(raw.server.shutdownGracePeriod)! * 1000,
+      shutdownDelayMs: parseDuration(raw.server.shutdownDelay)! * 1000,
       debugRuleHeader: raw.server.debugRuleHeader,
     },
     cookie: {

@@ -172,6 +172,12 @@ export const configSchema = z
          * this long are cut. Keep it below the orchestrator's kill timeout (Kubernetes terminationGracePeriodSeconds).
          */
         shutdownGracePeriod: duration('10s'),
+        /**
+         * After SIGTERM/SIGINT and before the drain: keep serving (new connections too) this long, with /ready
+         * answering 503 and every answer `Connection: close`, for a balancer to stop sending here. Set it to the
+         * time yours needs (Kubernetes: endpoint removal, a few seconds); 0 = drain at once.
+         */
+        shutdownDelay: duration('0s'),
       })
       .strict(),
     cookie: z

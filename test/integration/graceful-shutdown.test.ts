@@ -3,7 +3,8 @@
  * connections at once, answer the request in flight and then close its connection, and cut a request that outlives
  * server.shutdownGracePeriod. The upstream app is held by the test, so the order of events is forced, not timed.
  * The app answers `Connection: keep-alive` itself, which the proxy passes on: the worst case for closing.
- * (Connection: close on answers during the drain: test/unit/http/drain.test.ts.)
+ * (Connection: close on answers during the drain: test/unit/http/drain.test.ts.) With server.shutdownDelay it first
+ * keeps serving, /ready failing, for the balancer to stop sending.
  */
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
@@ -12,6 +13,8 @@ import { buildConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/logger.js'
 import { startGatehouse, type Gatehouse } from '../../src/server.js'
 import { freePort, randomSecret } from '../helpers/stack.js'
+import { waitFor } from '../helpers/wait.js'
+import { DEMO_USERS, startRealm } from '../../dev/devidp/realm.js'
 import { sessionCookie } from '../helpers/session.js'
 
 interface HeldApp {
@@ -46,13 +49,13 @@ function startHeldApp(): Promise<HeldApp> {
   )
 }
 
-async function start(app: HeldApp, grace: string): Promise<{ gh: Gatehouse; cookie: string; port: number }> {
+async function start(app: HeldApp, grace: string, o: { delay?: string; issuer?: string } = {}): Promise<{ gh: Gatehouse; cookie: string; port: number }> {
   const port = await freePort()
   const gh = await startGatehouse(
     await buildConfig({
-      server: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, shutdownGracePeriod: grace },
+      server: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, shutdownGracePeriod: grace, shutdownDelay: o.delay ?? '0s' },
       cookie: { secret: randomSecret() },
-      providers: [{ id: 'corp', type: 'keycloak', issuer: 'http://127.0.0.1:9/realms/x', clientId: 'c', clientSecret: 's', allowInsecureRequests: true }],
+      providers: [{ id: 'corp', type: 'keycloak', issuer: o.issuer ?? 'http://127.0.0.1:9/realms/x', clientId: 'c', clientSecret: 's', allowInsecureRequests: true }],
       authorization: {},
       upstream: app.url,
       logging: { level: 'silent' },
@@ -125,6 +128,37 @@ describe('graceful shutdown (close)', () => {
     expect(drained).toBe(true)
     idleAgent.destroy()
     busyAgent.destroy()
+  })
+
+  it('during server.shutdownDelay it fails /ready and keeps serving (idle keep-alive and new connections, answers say close), then drains', async () => {
+    app = await startHeldApp()
+    const realm = await startRealm({ users: DEMO_USERS, clients: [{ clientId: 'c', clientSecret: 's', redirectUris: ['http://127.0.0.1/cb'] }] })
+    try {
+      // Long enough that the requests below, sent at once, land inside it on a loaded machine; not a speed claim.
+      const { gh, cookie, port } = await start(app, '30s', { delay: '4s', issuer: realm.issuer })
+      const idleAgent = new Agent({ keepAlive: true })
+      const warm = await get(port, '/fast', cookie, idleAgent)
+      expect(warm.headers.connection).toBe('keep-alive')
+      expect(await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, 30_000)).toBe(true)
+
+      let drained = false
+      const closing = gh.close().then(() => (drained = true))
+      // A balancer that had already picked the idle connection is answered on it, not reset.
+      const onIdle = await get(port, '/fast', cookie, idleAgent)
+      expect(onIdle.statusCode).toBe(200)
+      expect(onIdle.conn).toBe(warm.conn)
+      expect(onIdle.headers.connection).toBe('close')
+      // New connections are still accepted, and readiness tells the balancer to stop sending.
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`)
+      expect(ready.status).toBe(503)
+      expect(ready.headers.get('connection')).toBe('close')
+      expect(drained).toBe(false)
+      await closing
+      expect(await connectOutcome(port)).toBe('ECONNREFUSED')
+      idleAgent.destroy()
+    } finally {
+      await realm.close()
+    }
   })
 
   it('cuts a request that outlives the grace period, and close() still resolves', async () => {
