@@ -142,6 +142,8 @@ function firstMatch(table: Table, path: string, method: string, ambiguous: boole
   return best
 }
 
+const NO_METHODS: readonly string[] = []
+
 /** The verdict for a path with more readings than pathReadings lists (normalise.ts MAX_STATES). */
 const DENY: CompiledAction = { kind: 'deny' }
 const TOO_MANY_READINGS: Verdict = Object.freeze({
@@ -268,9 +270,11 @@ export function compileRules(config: RulesConfig, providers: readonly { id: stri
     return table
   }
 
-  // Every method the rules name, and `` for the methods none names (a rule names upper-case tokens only): `GET`
-  // cannot stand for those, since a rule may name it.
-  const anyMethod = [...new Set([...rules.flatMap((r) => [...(r.methods ?? [])]), ''])]
+  // Every method the rules name, and `unnamed` for the methods none names: `GET` cannot stand for those, since a
+  // rule may name it.
+  // Stryker disable next-line StringLiteral: any string a rule cannot name (rules name upper-case tokens) stands for them as well
+  const unnamed = ''
+  const anyMethod = [...new Set([...rules.flatMap((r) => [...(r.methods ?? NO_METHODS)]), unnamed])]
   const verdicts = new Map<CompiledRule, Verdict>([...rules, fallback].map((r) => [r, { rule: r, action: r.action }]))
   const unknownUrl = rules.filter((r) => !r.hasHost && !r.hasPath)
 
