@@ -1,15 +1,20 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { createLocalJWKSet, jwtVerify } from 'jose'
 import type { IncomingMessage } from 'node:http'
 import { accessRequest, decide, resultLabel, type AccessRequest, type Outcome } from '../../../src/access/decide.js'
 import { compileRequirement } from '../../../src/access/authorize.js'
+import { ephemeralKeySet } from '../../../src/assertion/keys.js'
 import { createQueryChecks } from '../../../src/access/query-cache.js'
 import { configSchema } from '../../../src/config/schema.js'
 import { ACCESS_TOKEN_HEADER, identityHeaderValues } from '../../../src/headers/identity.js'
 import type { Identity } from '../../../src/plugin.js'
 import { createTrustedProxyCheck } from '../../../src/request/trusted-proxies.js'
+import { ANONYMOUS } from '../../../src/rules/gate.js'
 import type { Runtime } from '../../../src/runtime.js'
 import type { ActiveSession } from '../../../src/session/session.js'
 import type { BearerVerdict } from '../../../src/tokens/bearer.js'
+import { assertProperty } from '../../helpers/property.js'
 
 const alice: Identity = { subject: 'a1', user: 'alice', email: 'alice@example.com', groups: ['ops'], roles: [], provider: 'corp', expiresAt: 2_000_000_000 }
 const aliceApi: Identity = { ...alice, user: 'alice-api' }
@@ -26,29 +31,50 @@ interface Options {
   passAuthorization?: boolean
   login?: (identity: Identity) => boolean
   deny?: boolean
+  public?: boolean
   require?: (identity: Identity) => boolean
+  /** The session's identity (default alice). */
+  identity?: Identity
+  /** `headers.presets` and `headers.custom` (default: the X-Auth-Request-* set). */
+  mapping?: Record<string, unknown>
+  /** The signed identity assertion on, with a generated key. */
+  assertion?: boolean
 }
+
+const ASSERTION_HEADER = 'X-Gatehouse-Assertion'
+const keys = ephemeralKeySet()
 
 /** A Runtime with the real query checks and peer check; sessions, bearer tokens and rules answer as told. */
 function runtime(o: Options = {}) {
   const tokens: string[] = []
+  /** Every rule walk (rules.match call). */
+  const walks: string[] = []
+  const verdict = (label: string, action: object) => (request: { url?: URL }) => {
+    walks.push(request.url?.href ?? '')
+    return { rule: { label }, action }
+  }
   const active: ActiveSession = {
-    session: { identity: alice, accessToken: o.accessToken } as ActiveSession['session'],
+    session: { identity: o.identity ?? alice, accessToken: o.accessToken } as ActiveSession['session'],
     cacheKey: 'k',
     generation: 0,
   }
   const rt = {
     config: {
       server: { publicUrl: new URL('https://auth.example.com'), trustForwardedPrefix: false },
-      headers: Object.freeze(configSchema.shape.headers.parse({ passAccessToken: o.passAccessToken ?? false, passAuthorization: o.passAuthorization ?? false })),
+      headers: Object.freeze(
+        configSchema.shape.headers.parse({ passAccessToken: o.passAccessToken ?? false, passAuthorization: o.passAuthorization ?? false, ...o.mapping }),
+      ),
+      assertion: o.assertion ? { header: ASSERTION_HEADER, ttlSeconds: 60, keys } : undefined,
     },
     defaultScheme: 'https',
     isTrustedPeer: createTrustedProxyCheck(['10.0.0.0/8']),
     rules: o.deny
-      ? { trivial: false, match: () => ({ rule: { label: 'no' }, action: { kind: 'deny' } }) }
-      : o.require
-        ? { trivial: false, match: () => ({ rule: { label: 'req' }, action: { kind: 'require', check: o.require } }) }
-        : { trivial: true },
+      ? { trivial: false, match: verdict('no', { kind: 'deny' }) }
+      : o.public
+        ? { trivial: false, match: verdict('pub', { kind: 'public' }) }
+        : o.require
+          ? { trivial: false, match: verdict('req', { kind: 'require', check: o.require }) }
+          : { trivial: true },
     loginChecks: new Map([['corp', o.login ?? compileRequirement(undefined)]]),
     queryChecks: createQueryChecks(),
     bearer: {
@@ -74,7 +100,7 @@ function runtime(o: Options = {}) {
       },
     },
   }
-  return { rt: rt as unknown as Runtime, tokens }
+  return { rt: rt as unknown as Runtime, tokens, walks }
 }
 
 const request = (headers: Record<string, string> = {}, over: Partial<AccessRequest> = {}): AccessRequest => ({
@@ -221,6 +247,120 @@ describe('decide reads the request first', () => {
   it('applies the rules unless told to skip them', async () => {
     expect(await run({ deny: true })).toMatchObject({ result: 'forbidden', method: 'none', rule: 'no' })
     expect(await run({ deny: true }, {}, { skipRules: true, protocol: 'none' })).toMatchObject({ result: 'allow', rule: 'default' })
+  })
+})
+
+/** A request through a trusted proxy naming the app: the original URL, and so the assertion's audience, is known. */
+const TRUSTED = '10.1.1.1'
+const FORWARDED = { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x' }
+const ANONYMOUS_HEADERS = identityHeaderValues(ANONYMOUS)
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+/** What a header value may hold once encoded (one char per byte, UTF-8 bytes as 0x80–0xff): no CR, LF or other control. */
+const HEADER_SAFE = /^[\u0020-\u007e\u0080-\u00ff]*$/
+
+describe('decide refuses what the headers cannot carry safely (403, never a broken or injected header)', () => {
+  // Control characters (CR/LF above all) often, printable and non-ASCII text too.
+  const text = fc.string({ unit: fc.oneof(fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)), fc.constantFrom('é', 'ß', '日', ' ')), maxLength: 8 })
+
+  it('an identity value with a control character is forbidden; any other value is allowed, its headers free of them', () => {
+    assertProperty(
+      fc.property(fc.constantFrom('user', 'email', 'preferredUsername'), text, (field, value) => {
+        const identity: Identity = { ...alice, [field]: value }
+        const outcome = decide(runtime({ identity }).rt, request()) as Outcome
+        if (CONTROL.test(value)) {
+          expect(outcome).toMatchObject({ result: 'forbidden', method: 'cookie', identity, rule: 'default' })
+          expect(outcome.result === 'forbidden' && outcome.original).toMatchObject({ method: 'GET' })
+        } else {
+          expect(outcome).toMatchObject({ result: 'allow', method: 'cookie', identity })
+          for (const [, v] of outcome.result === 'allow' ? outcome.headers : []) expect(v).toMatch(HEADER_SAFE)
+        }
+      }),
+      200,
+    )
+  })
+
+  it('an access token to pass that is not visible ASCII is forbidden; a well-formed one is passed', () => {
+    assertProperty(
+      fc.property(fc.oneof(text, fc.string({ minLength: 1 })).filter((t) => t !== ''), (token) => {
+        const outcome = decide(runtime({ accessToken: token, passAccessToken: true }).rt, request()) as Outcome
+        if (/^[\u0021-\u007e]+$/.test(token)) expect(outcome).toMatchObject({ result: 'allow', headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, token]] })
+        else expect(outcome).toMatchObject({ result: 'forbidden', method: 'cookie', identity: alice, rule: 'default' })
+      }),
+      200,
+    )
+  })
+
+  it('a bearer identity is refused the same way', async () => {
+    const identity = { ...aliceApi, user: 'alice\r\nX-Auth-Request-Groups: admins' }
+    expect(await run({ bearer: { identity } }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer', identity })
+  })
+})
+
+describe('decide with the signed identity assertion', () => {
+  const jwks = createLocalJWKSet({ keys: [...keys.published] })
+
+  it('a signed-in allow carries a JWT for the app\'s host: signed on first use, then answered synchronously', async () => {
+    const { rt } = runtime({ assertion: true })
+    const first = decide(rt, request(FORWARDED, { peer: TRUSTED }))
+    expect(first).toBeInstanceOf(Promise)
+    const outcome = await first
+    expect(outcome).toEqual({ result: 'allow', method: 'cookie', identity: alice, headers: [...SESSION_HEADERS, [ASSERTION_HEADER, expect.any(String)]], rule: 'default' })
+    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)![1] : ''
+    const { payload } = await jwtVerify(jwt, jwks, { issuer: 'https://auth.example.com', audience: 'app.example.com' })
+    expect(payload).toMatchObject({ sub: alice.subject, email: alice.email, groups: alice.groups })
+    const again = decide(rt, request(FORWARDED, { peer: TRUSTED }))
+    expect(again).not.toBeInstanceOf(Promise)
+    expect(again).toEqual(outcome)
+  })
+
+  it('a bearer identity carries one too, with its own subject', async () => {
+    const outcome = await run({ assertion: true, bearer: { identity: aliceApi } }, { ...FORWARDED, authorization: 'Bearer x' }, { peer: TRUSTED })
+    expect(outcome).toMatchObject({ result: 'allow', method: 'bearer', headers: [...BEARER_HEADERS, [ASSERTION_HEADER, expect.any(String)]] })
+    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)![1] : ''
+    expect((await jwtVerify(jwt, jwks, { audience: 'app.example.com' })).payload.sub).toBe(aliceApi.subject)
+  })
+
+  it('without a known host there is no audience: allowed without an assertion (an app that requires one refuses)', () => {
+    const outcome = decide(runtime({ assertion: true }).rt, request(FORWARDED))
+    expect(outcome).toEqual({ result: 'allow', method: 'cookie', identity: alice, headers: SESSION_HEADERS, rule: 'default' })
+  })
+
+  it('a public answer carries none: nobody to vouch for', () => {
+    const outcome = decide(runtime({ assertion: true, public: true }).rt, request(FORWARDED, { peer: TRUSTED }))
+    expect(outcome).toEqual({ result: 'allow', method: 'anonymous', identity: ANONYMOUS, headers: ANONYMOUS_HEADERS, rule: 'pub' })
+  })
+
+  it('without the assertion configured, a known host changes nothing', () => {
+    const outcome = decide(runtime().rt, request(FORWARDED, { peer: TRUSTED }))
+    expect(outcome).toEqual({ result: 'allow', method: 'cookie', identity: alice, headers: SESSION_HEADERS, rule: 'default' })
+  })
+})
+
+describe('decide with an `allow: public` rule', () => {
+  it('answers anonymously, whatever the cookie, with every header of the configured mapping present and empty', () => {
+    const mapping = { presets: ['forwarded'], custom: [{ name: 'X-WEBAUTH-USER', field: 'preferred_username' }] }
+    expect(decide(runtime({ public: true, mapping }).rt, request())).toEqual({
+      result: 'allow',
+      method: 'anonymous',
+      identity: ANONYMOUS,
+      headers: [['X-Forwarded-User', ''], ['X-Forwarded-Email', ''], ['X-Forwarded-Groups', ''], ['X-Forwarded-Preferred-Username', ''], ['X-WEBAUTH-USER', '']],
+      rule: 'pub',
+    })
+  })
+})
+
+describe('decide memoises the read and the rule verdict per runtime', () => {
+  it('a proxy repeating one URL gets the same answer with one rule walk; another URL, or a reloaded runtime, walks its own', () => {
+    const { rt, walks } = runtime({ public: true })
+    const first = decide(rt, request(FORWARDED, { peer: TRUSTED }))
+    expect(decide(rt, request(FORWARDED, { peer: TRUSTED }))).toEqual(first)
+    expect(walks).toEqual(['https://app.example.com/x'])
+    expect(decide(rt, request({ ...FORWARDED, 'x-forwarded-uri': '/y' }, { peer: TRUSTED }))).toMatchObject({ result: 'allow', rule: 'pub' })
+    expect(walks).toEqual(['https://app.example.com/x', 'https://app.example.com/y'])
+    // A reload builds a new runtime: its rules decide, not the old runtime's memo.
+    const reloaded = runtime({ deny: true })
+    expect(decide(reloaded.rt, request(FORWARDED, { peer: TRUSTED }))).toMatchObject({ result: 'forbidden', rule: 'no' })
+    expect(reloaded.walks).toEqual(['https://app.example.com/x'])
   })
 })
 
