@@ -124,6 +124,15 @@ describe('read memo (access/read-memo.ts)', () => {
     expect(memo('nginx', { ...req, headers: { ...req.headers, 'x-auth-request-user': 'a' } }, ctx(true, false), '')).toEqual({ refused: 'identity-header' })
   })
 
+  it('keys an absent header too, so a value cannot move into its place', () => {
+    const memo = createReadMemo(gate)
+    const c = ctx(true, false)
+    const url = memo('nginx', { headers: { 'x-original-url': 'GET' }, method: 'GET', target: '/' }, c, '')
+    const method = memo('nginx', { headers: { 'x-original-method': 'GET' }, method: 'GET', target: '/' }, c, '')
+    expect(view(url)).toEqual({ refused: 'bad-url' })
+    expect(view(method)).toMatchObject({ href: undefined, method: 'GET' })
+  })
+
   it('keys by lengths, so values cannot be shifted between headers', () => {
     const memo = createReadMemo(gate)
     const c = ctx(true, false)

@@ -7,6 +7,7 @@ import {
   fromNginx,
   fromUpstream,
   isRefusal,
+  readerInputs,
   readOriginal,
   type OriginalRequest,
   type ReadContext,
@@ -74,6 +75,16 @@ describe('fromNginx (X-Original-URL)', () => {
         expect(isRefusal(r)).toBe(true)
       }),
     )
+  })
+
+  it('property: the value must start with its scheme; anything before it is refused, never skipped to a URL further in', () => {
+    const junk = fc.array(fc.constantFrom(...'aZ09/.-_~?@%,;='.split('')), { minLength: 1, maxLength: 12 }).map((cs) => cs.join(''))
+    assertProperty(
+      fc.property(junk, path, query, (pre, p, q) => {
+        expect(isRefusal(fromNginx({ 'x-original-url': `${pre}https://app.example.com${p}${q}` }))).toBe(true)
+      }),
+    )
+    expect(code(fromNginx({ 'x-original-url': '/public/https://app.example.com/internal' }))).toBe('bad-url')
   })
 
   it.each([
@@ -168,6 +179,26 @@ describe('fromForwarded (Traefik, Caddy)', () => {
     expect(code(fwd(h as IncomingHttpHeaders))).toBe(expected)
   })
 
+  it('property: an X-Forwarded-Host with whitespace, a control character or non-ASCII is refused as a bad host', () => {
+    const bad = fc.constantFrom(' ', '\t', '\u0000', '\u001f', '\u007f', '\u00e9', '\u2028')
+    assertProperty(
+      fc.property(fc.constantFrom('app.example.com', 'a', '[::1]:8443', 'b.example.com:8080'), bad, fc.nat(), (host, ch, at) => {
+        const i = at % (host.length + 1)
+        expect(code(fwd({ 'x-forwarded-host': host.slice(0, i) + ch + host.slice(i) }))).toBe('bad-host')
+      }),
+    )
+  })
+
+  it('a fallback scheme that is not http(s), with no X-Forwarded-Proto, is refused as bad-scheme, not a crash', () => {
+    expect(code(fwd({ 'x-forwarded-proto': undefined }, { fallbackScheme: 'gopher' }))).toBe('bad-scheme')
+    expect(code(fwd({ 'x-forwarded-proto': undefined }, { fallbackScheme: 'http,https' }))).toBe('bad-scheme')
+  })
+
+  it('a repeated X-Forwarded-Prefix is refused as a repeat (joined by Node or as a list)', () => {
+    expect(code(fwd({ 'x-forwarded-prefix': '/a, /b' }, { usePrefix: true }))).toBe('repeated-header')
+    expect(code(fwd({ 'x-forwarded-prefix': ['/a', '/b'] }, { usePrefix: true }))).toBe('repeated-header')
+  })
+
   it('neither host nor uri: an unknown URL; an empty proto is absent', () => {
     expect(ok(fromForwarded({ 'x-forwarded-method': 'POST' }, ctx())).url).toBeUndefined()
     expect(ok(fwd({ 'x-forwarded-proto': '' })).url!.protocol).toBe('https:')
@@ -196,12 +227,30 @@ describe('fromForwarded (Traefik, Caddy)', () => {
 })
 
 describe('fromUpstream (the connection itself)', () => {
-  it.each(['http://public.example.test/internal', 'https://auth.example.com/x', 'auth.example.com:443', '*', 'x', '/a#b', '/a b'])(
+  it.each(['http://public.example.test/internal', 'https://auth.example.com/x', 'auth.example.com:443', '*', 'x', '/a#b', '/a b', '?x=1', ':443/admin', ''])(
     'refuses the non-origin-form target %s',
     (target) => {
       expect(code(fromUpstream(target, 'GET', PUBLIC))).toBe('not-origin-form')
     },
   )
+
+  it('property: a target that does not start with / is refused, even one that would keep publicUrl\'s host (?q, :443/x)', () => {
+    const first = fc.constantFrom(...'?:.@*\\aZ09-_~%;,'.split(''))
+    assertProperty(
+      fc.property(first, path, query, (c, p, q) => {
+        expect(code(fromUpstream(c + p.slice(1) + q, 'GET', PUBLIC))).toBe('not-origin-form')
+      }),
+    )
+  })
+
+  it('judges only publicUrl\'s host: a publicUrl whose origin names another host (blob:) is refused, not read as that host', () => {
+    const blob = new URL('blob:https://evil.example.com/x')
+    expect(code(fromUpstream('/x', 'GET', blob))).toBe('not-origin-form')
+  })
+
+  it('a publicUrl without an origin (opaque) cannot build the URL: refused as bad-url', () => {
+    expect(code(fromUpstream('/x', 'GET', new URL('gatehouse://auth.example.com')))).toBe('bad-url')
+  })
 
   it('property: any origin-form target keeps publicUrl\'s host (//host and /\\host included)', () => {
     const prefix = fc.constantFrom('/', '//', '/\\', '//evil.example.com', '/\\evil.example.com', '//evil.example.com:8443', '/.//evil.example.com')
@@ -271,5 +320,50 @@ describe('readOriginal', () => {
     const r = ok(readOriginal('upstream', { headers: { 'x-auth-request-user': 'boss' }, method: 'post', target: '/a' }, ctx()))
     expect(r.url!.href).toBe('https://auth.example.com/a')
     expect(r.method).toBe('POST')
+  })
+})
+
+describe('readerInputs (the read memo key)', () => {
+  const NGINX = ['x-original-method', 'x-original-url'] as const
+  const FORWARDED = ['x-forwarded-method', 'x-forwarded-host', 'x-forwarded-uri', 'x-forwarded-proto', 'x-forwarded-prefix'] as const
+  // Values shared between headers, so a key that let a value shift into another header's place would collide.
+  const value = fc.constantFrom(undefined, '', 'GET', 'a', 'a1:a', '1:a', '-', '/x', 'https://a.example.com/x', 'a,b')
+  const record = (names: readonly string[]) =>
+    fc.tuple(...names.map(() => value)).map((vs) => Object.fromEntries(names.flatMap((n, i) => (vs[i] === undefined ? [] : [[n, vs[i]]]))) as IncomingHttpHeaders)
+  const read = (names: readonly string[], h: IncomingHttpHeaders) => names.map((n) => (n in h ? `=${h[n] as string}` : 'absent'))
+
+  it('property: one key per combination of the values the reader reads, absent and empty included; never undefined for single values', () => {
+    for (const [protocol, usePrefix, names] of [
+      ['nginx', false, NGINX],
+      ['forward-auth', false, FORWARDED.slice(0, 4)],
+      ['forward-auth', true, FORWARDED],
+    ] as const) {
+      const c = ctx({ usePrefix })
+      assertProperty(
+        // b takes each header from a or from another record: equal reads and near-misses are common
+        fc.property(record(names), record(names), fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }), (a, other, fromA) => {
+          const src = (i: number) => (fromA[i] ? a : other)
+          const b = Object.fromEntries(names.flatMap((n, i) => (n in src(i) ? [[n, src(i)[n]]] : []))) as IncomingHttpHeaders
+          const ka = readerInputs(protocol, a, c)
+          const kb = readerInputs(protocol, b, c)
+          expect(typeof ka).toBe('string')
+          expect(ka === kb).toBe(JSON.stringify(read(names, a)) === JSON.stringify(read(names, b)))
+        }),
+      )
+    }
+  })
+
+  it('an absent header cannot be confused with a value moved into its place', () => {
+    const c = ctx()
+    expect(readerInputs('nginx', { 'x-original-url': 'GET' }, c)).not.toBe(readerInputs('nginx', { 'x-original-method': 'GET' }, c))
+    expect(readerInputs('forward-auth', { 'x-forwarded-host': 'a', 'x-forwarded-uri': '/x' }, c)).not.toBe(
+      readerInputs('forward-auth', { 'x-forwarded-method': 'a', 'x-forwarded-host': '/x' }, c),
+    )
+  })
+
+  it('a repeated header (a list) gives no key: such a request is read afresh', () => {
+    const c = ctx({ usePrefix: true })
+    for (const name of NGINX) expect(readerInputs('nginx', { [name]: ['a', ''] }, c)).toBeUndefined()
+    for (const name of FORWARDED) expect(readerInputs('forward-auth', { [name]: ['a', ''] }, c)).toBeUndefined()
   })
 })
