@@ -6,7 +6,7 @@ import { headerMapping, headerSafe, joinList, mappingProblems, passesAccessToken
 import { identityHeaderValues } from '../../../src/headers/identity.js'
 import type { Identity } from '../../../src/plugin.js'
 import { identity } from '../../helpers/session.js'
-import { assertProperty } from '../../helpers/property.js'
+import { assertProperty, spellings } from '../../helpers/property.js'
 
 /** `headers:` as the schema fills it in (frozen like a loaded config). */
 function headersConfig(input: Record<string, unknown> = {}): RawConfig['headers'] {
@@ -232,5 +232,89 @@ describe('header mapping per config version', () => {
       ['X-Prov', alice.provider],
       ['X-User', 'u-1'],
     ])
+  })
+})
+
+describe('identities sharing interned lists (src/session/slim.ts)', () => {
+  const mapped = () =>
+    headersConfig({
+      presets: ['xauthrequest', 'forwarded'],
+      roles: true,
+      custom: [
+        { name: 'X-Sub', field: 'subject' },
+        { name: 'X-Prov', field: 'provider' },
+        { name: 'X-R', field: 'roles', separator: ';' },
+      ],
+    })
+
+  it('each identity gets headers from its own values, whoever else holds the same list objects (property)', () => {
+    const config = mapped()
+    const element = fc.constantFrom('staff', 'sre', 'admin', 'app:viewer', 'ops')
+    assertProperty(
+      fc.property(
+        fc.array(fc.array(element, { maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.record({ email: text, preferredUsername: text, subject: text, provider: text, g: fc.nat(), r: fc.nat() }), { minLength: 2, maxLength: 5 }),
+        (pool, people) => {
+          const m = headerMapping(config)
+          people.forEach((p, i) => {
+            const ident: Identity = {
+              user: `user-${i}`,
+              email: p.email,
+              preferredUsername: p.preferredUsername,
+              subject: p.subject,
+              provider: p.provider,
+              groups: pool[p.g % pool.length]!,
+              roles: pool[p.r % pool.length]!,
+              expiresAt: 0,
+            }
+            // the same values in lists of its own: nothing another identity holds can reach it
+            const alone = headerMapping(mapped()).identity({ ...ident, groups: [...ident.groups], roles: [...ident.roles] })
+            expect(m.identity(ident)).toEqual(alone)
+          })
+        },
+      ),
+      100,
+    )
+  })
+
+  it('pairs alike across identities are one shared array: the always-empty Roles pair, a list pair per list object', () => {
+    const at = (h: [string, string][], name: string) => h.find(([n]) => n === name)
+    const groups = ['staff', 'sre']
+    const roles = ['admin']
+    for (const m of [headerMapping(headersConfig()), headerMapping(headersConfig({ roles: true }))]) {
+      const a = m.identity(identity({ user: 'a', groups, roles }))!
+      const b = m.identity(identity({ user: 'b', groups, roles }))!
+      expect(at(a, 'X-Auth-Request-User')).toEqual(['X-Auth-Request-User', 'a'])
+      expect(at(b, 'X-Auth-Request-User')).toEqual(['X-Auth-Request-User', 'b'])
+      expect(at(a, 'X-Auth-Request-Groups')).toEqual(['X-Auth-Request-Groups', 'staff,sre'])
+      expect(at(a, 'X-Auth-Request-Groups')).toBe(at(b, 'X-Auth-Request-Groups'))
+      expect(at(a, 'X-Auth-Request-Roles')).toBe(at(b, 'X-Auth-Request-Roles'))
+    }
+    const off = headerMapping(headersConfig()).identity(identity({ roles }))!
+    expect(at(off, 'X-Auth-Request-Roles')).toEqual(['X-Auth-Request-Roles', ''])
+  })
+})
+
+describe('a custom header cannot take a name a preset sets (property)', () => {
+  it('a custom name collides with a preset header, in any spelling, exactly when the config\'s presets set that header', () => {
+    const prefixes = { xauthrequest: 'X-Auth-Request-', forwarded: 'X-Forwarded-' } as const
+    const suffixes = ['User', 'Email', 'Groups', 'Preferred-Username', 'Roles', 'Access-Token']
+    const candidate = fc
+      .tuple(fc.constantFrom('xauthrequest', 'forwarded') as fc.Arbitrary<keyof typeof prefixes>, fc.constantFrom(...suffixes))
+      .chain(([preset, suffix]) => spellings(prefixes[preset] + suffix).map((spelled) => ({ preset, name: prefixes[preset] + suffix, spelled })))
+    const canon = (n: string) => n.toLowerCase().replace(/[_.]/g, '-')
+    assertProperty(
+      fc.property(fc.subarray(['xauthrequest', 'forwarded'] as const), fc.boolean(), fc.boolean(), candidate, (presets, passAccessToken, roles, c) => {
+        const base = { presets, passAccessToken, roles }
+        // what the presets alone set, as the mapping (and so the strip check) sees it
+        const set = headerMapping(headersConfig(base)).names.map(canon)
+        const problems = mappingProblems(headersConfig({ ...base, custom: [{ name: c.spelled, field: 'user' }] }))
+        expect(problems).toEqual(
+          set.includes(canon(c.name))
+            ? [`headers.custom[0].name: "${c.spelled}" is already set by headers.presets (${c.preset}) (names compare in any case, "_" and "." as "-")`]
+            : [],
+        )
+      }),
+    )
   })
 })

@@ -112,3 +112,31 @@ describe('identity-like headers', () => {
     )
   })
 })
+
+describe('the check of a config', () => {
+  it('is built once per config version; another version gets its own', () => {
+    const a = Object.freeze(configSchema.shape.headers.parse({}))
+    const b = Object.freeze(configSchema.shape.headers.parse({ identityLike: ['X-Portal-User'] }))
+    expect(identityCheckFor(a)).toBe(identityCheckFor(a))
+    expect(identityCheckFor(b)).not.toBe(identityCheckFor(a))
+    expect(identityCheckFor(b)('x_portal_user')).toBe(true)
+    expect(identityCheckFor(a)('x_portal_user')).toBe(false)
+  })
+})
+
+describe('the assertion header of a config', () => {
+  it('is identity-like in every spelling while the assertion is enabled, a free name while it is disabled (Gatehouse sets no such header then)', () => {
+    for (const header of ['X-App-Assertion', 'X-Gatehouse-Assertion']) {
+      const config = (enabled: boolean) => Object.freeze(configSchema.shape.headers.parse({ assertion: { enabled, header } }))
+      const on = identityCheckFor(config(true))
+      const off = identityCheckFor(config(false))
+      assertProperty(
+        fc.property(spellings(header), (spelled) => {
+          expect(on(spelled)).toBe(true)
+          expect(off(spelled)).toBe(false)
+        }),
+        30,
+      )
+    }
+  })
+})
