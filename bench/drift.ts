@@ -7,36 +7,21 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { DEMO_USERS, startRealm } from '../dev/devidp/realm.js'
-import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
-import { BENCH_DIR, freePort, runWrk, startService, statusKb, waitForHttp } from './lib.js'
+import { BENCH_DIR, runWrk, statusKb } from './lib.js'
+import { startOneGatehouse } from './one-gatehouse.js'
 
 const [casesArg = 'none,browser,forbidden,jwt-cold', secs = '8'] = process.argv.slice(2)
 const dir = join(BENCH_DIR, 'out', 'drift')
 mkdirSync(dir, { recursive: true })
-const port = await freePort()
-const url = `http://127.0.0.1:${port}`
-const realm = await startRealm({ users: DEMO_USERS, clients: [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [`${url}/oauth2/callback`] }] })
-const cfg = join(dir, 'gatehouse.yaml')
-writeFileSync(cfg, JSON.stringify({
-  server: { listen: `127.0.0.1:${port}`, publicUrl: url },
-  cookie: { secret: randomBytes(32).toString('base64url'), secure: false },
-  redirect: { allowedDomains: ['.example.test'] },
-  providers: [{ id: 'corp', type: 'keycloak', issuer: realm.issuer, clientId: 'gatehouse', clientSecret: 'gatehouse-secret', allowInsecureRequests: true }],
-  authorization: {},
-  rules: [{ name: 'forbidden', paths: ['/forbidden'], require: { groups: ['nobody'] } }],
-  cache: { maxTtl: '1s' },
-  logging: { level: 'warn' },
-}))
-const gh = startService('gatehouse-drift', process.execPath, [...(process.env.DRIFT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/cli.ts', 'serve', '--config', cfg], { logDir: dir })
-await waitForHttp(`${url}/ping`, gh)
+const { realm, url, gh, signIn, close } = await startOneGatehouse({
+  name: 'gatehouse-drift',
+  dir,
+  nodeArgs: process.env.DRIFT_NODE_ARGS?.split(' ').filter(Boolean),
+  config: { rules: [{ name: 'forbidden', paths: ['/forbidden'], require: { groups: ['nobody'] } }] },
+})
 
 const NGINX = { 'X-Original-URL': 'http://app.example.test/', 'X-Original-Method': 'GET' }
-const c = new CookieJarClient()
-const start = await c.get(`${url}/oauth2/start?rd=${encodeURIComponent('http://app.example.test/')}`, { accept: 'text/html' })
-await c.get((await loginAtRealm(c, start.location!, 'alice', 'alice')).location!)
-const cookie = c.cookies(`${url}/oauth2/auth`).split(/;\s*/).filter((x) => /^_gatehouse=/.test(x)).join('; ')
+const cookie = await signIn()
 const claims = { sub: realm.subjectOf('alice'), aud: ['gatehouse', 'account'], azp: 'gatehouse', email: 'alice@example.com', preferred_username: 'alice', groups: ['staff'] }
 let tokensFile: string | undefined
 
@@ -70,6 +55,5 @@ for (const name of casesArg.split(',').filter(Boolean)) {
   } else throw new Error(`unknown case ${name}`)
 }
 await run('cookie', { ...NGINX, Cookie: cookie })
-await gh.stop()
-await realm.close()
+await close()
 process.exit(0)

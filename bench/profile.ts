@@ -7,29 +7,13 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { DEMO_USERS, startRealm } from '../dev/devidp/realm.js'
-import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
-import { BENCH_DIR, freePort, runWrk, startService, waitForHttp } from './lib.js'
+import { BENCH_DIR, runWrk } from './lib.js'
+import { startOneGatehouse } from './one-gatehouse.js'
 
 const [mode = 'cookie', ep = 'auth', secs = '10'] = process.argv.slice(2)
 const dir = join(BENCH_DIR, 'out', 'profiles', `${mode}-${ep}-${Date.now()}`)
 mkdirSync(dir, { recursive: true })
-const port = await freePort()
-const url = `http://127.0.0.1:${port}`
-const realm = await startRealm({ users: DEMO_USERS, clients: [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [`${url}/oauth2/callback`] }] })
-const cfg = join(dir, 'gatehouse.yaml')
-writeFileSync(cfg, JSON.stringify({
-  server: { listen: `127.0.0.1:${port}`, publicUrl: url },
-  cookie: { secret: randomBytes(32).toString('base64url'), secure: false },
-  redirect: { allowedDomains: ['.example.test'] },
-  providers: [{ id: 'corp', type: 'keycloak', issuer: realm.issuer, clientId: 'gatehouse', clientSecret: 'gatehouse-secret', allowInsecureRequests: true }],
-  authorization: {},
-  cache: { maxTtl: '1s' },
-  logging: { level: 'warn' },
-}))
-const gh = startService('gatehouse-profile', process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', 'src/cli.ts', 'serve', '--config', cfg], { logDir: dir })
-await waitForHttp(`${url}/ping`, gh)
+const { realm, url, signIn, close } = await startOneGatehouse({ name: 'gatehouse-profile', dir, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] })
 
 const headers: Record<string, string> = ep === 'auth'
   ? { 'X-Original-URL': 'http://app.example.test/', 'X-Original-Method': 'GET' }
@@ -37,11 +21,7 @@ const headers: Record<string, string> = ep === 'auth'
 let tokensFile: string | undefined
 const claims = { sub: realm.subjectOf('alice'), aud: ['gatehouse', 'account'], azp: 'gatehouse', email: 'alice@example.com', email_verified: true, preferred_username: 'alice', groups: ['staff', 'sre'] }
 if (mode === 'cookie') {
-  const c = new CookieJarClient()
-  const start = await c.get(`${url}/oauth2/start?rd=${encodeURIComponent('http://app.example.test/')}`, { accept: 'text/html' })
-  const back = await loginAtRealm(c, start.location!, 'alice', 'alice')
-  await c.get(back.location!)
-  headers.Cookie = c.cookies(`${url}/oauth2/auth`).split(/;\s*/).filter((x) => /^_gatehouse=/.test(x)).join('; ')
+  headers.Cookie = await signIn()
 } else if (mode === 'jwt-warm') {
   headers.Authorization = `Bearer ${await realm.signAccessToken(claims, { expiresIn: 3600 })}`
 } else if (mode === 'jwt-cold') {
@@ -55,8 +35,7 @@ console.log(`pre-flight: ${check.status}`)
 await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: 2, tokensFile })
 const r = await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: Number(secs), tokensFile })
 console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}`)
-await gh.stop()
-await realm.close()
+await close()
 // --cpu-prof writes one file per thread; the main thread's is *.0.NNN.cpuprofile (tsx's loader thread is .1.)
 const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()[0]
 if (!prof) throw new Error(`no .cpuprofile in ${dir}`)
