@@ -1,7 +1,7 @@
 /**
  * Does a hot case slow down after the other cases ran? `node --import tsx bench/drift.ts [before-cases] [seconds]`
  * One Gatehouse (the bench's config), one login; the cached-cookie allow is measured, then `before-cases` run
- * (comma-separated: none, browser, forbidden, jwt-cold), then the cookie allow again, with the server's RSS and
+ * (comma-separated: none, browser, forbidden, jwt-cold, cookie, fwd-cookie, fwd-none, fwd-browser, fwd-forbidden), then the cookie allow again, with the server's RSS and
  * V8 heap (from /metrics) after each step. DRIFT_WAIT_S=N idles N seconds after the first measurement. Found by the full bench: its rounds 2 and 3 were a third slower
  * than round 1 for Gatehouse only.
  */
@@ -21,6 +21,7 @@ const { realm, url, gh, signIn, close } = await startOneGatehouse({
 })
 
 const NGINX = { 'X-Original-URL': 'http://app.example.test/', 'X-Original-Method': 'GET' }
+const TRAEFIK = { 'X-Forwarded-Proto': 'http', 'X-Forwarded-Host': 'app.example.test', 'X-Forwarded-Uri': '/', 'X-Forwarded-Method': 'GET' }
 const cookie = await signIn()
 const claims = { sub: realm.subjectOf('alice'), aud: ['gatehouse', 'account'], azp: 'gatehouse', email: 'alice@example.com', preferred_username: 'alice', groups: ['staff'] }
 let tokensFile: string | undefined
@@ -30,9 +31,9 @@ const heap = async () => {
   const v = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20
   return `rss ${(statusKb(gh.child.pid!, 'VmRSS') / 1024).toFixed(0)} MB, heap used ${v('nodejs_heap_size_used_bytes').toFixed(0)} MB`
 }
-const run = async (name: string, headers: Record<string, string>, tokens?: string) => {
-  await runWrk({ url: `${url}/oauth2/auth`, headers, connections: 50, seconds: 2, tokensFile: tokens })
-  const r = await runWrk({ url: `${url}/oauth2/auth`, headers, connections: 50, seconds: Number(secs), tokensFile: tokens })
+const run = async (name: string, headers: Record<string, string>, tokens?: string, path = '/oauth2/auth') => {
+  await runWrk({ url: `${url}${path}`, headers, connections: 50, seconds: 2, tokensFile: tokens })
+  const r = await runWrk({ url: `${url}${path}`, headers, connections: 50, seconds: Number(secs), tokensFile: tokens })
   console.log(`${name.padEnd(12)} ${String(Math.round(r.rps)).padStart(6)} req/s  p99 ${r.p99} µs  errors ${r.socketErrors}+${r.statusErrors}  ${await heap()}`)
 }
 await run('cookie', { ...NGINX, Cookie: cookie })
@@ -45,6 +46,11 @@ for (const name of casesArg.split(',').filter(Boolean)) {
   if (name === 'none') await run(name, NGINX)
   else if (name === 'browser') await run(name, { ...NGINX, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' })
   else if (name === 'forbidden') await run(name, { ...NGINX, 'X-Original-URL': 'http://app.example.test/forbidden', Cookie: cookie })
+  else if (name === 'fwd-cookie') await run(name, { ...TRAEFIK, Cookie: cookie }, undefined, '/oauth2/forward-auth')
+  else if (name === 'fwd-none') await run(name, TRAEFIK, undefined, '/oauth2/forward-auth')
+  else if (name === 'fwd-browser') await run(name, { ...TRAEFIK, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, undefined, '/oauth2/forward-auth')
+  else if (name === 'fwd-forbidden') await run(name, { ...TRAEFIK, 'X-Forwarded-Uri': '/forbidden', Cookie: cookie }, undefined, '/oauth2/forward-auth')
+  else if (name === 'cookie') await run(name, { ...NGINX, Cookie: cookie })
   else if (name === 'jwt-cold') {
     if (!tokensFile) {
       const pool: string[] = []

@@ -56,7 +56,7 @@ overall.unref()
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`)
 
 // ---------------------------------------------------------------- cases
-type ServerId = 'ceiling' | 'ceilc' | 'gh' | 'ghc' | 'o2p'
+type ServerId = 'ceiling' | 'ceilc' | 'ceilr' | 'gh' | 'ghc' | 'o2p'
 interface Case {
   id: string
   server: ServerId
@@ -203,6 +203,18 @@ async function main() {
   if (services.o2p) o2pCookie = await loginVia(new CookieJarClient(), `${o2pUrl}/oauth2/start?rd=%2F`, o2pUrl, /^_oauth2_proxy(_\d+)?=/)
   log(`cookies: gatehouse ${ghCookie.length} B, oauth2-proxy ${o2pCookie.length} B`)
 
+  // The ceiling fed Gatehouse's cookie request and replaying Gatehouse's allow (status and headers): what is left
+  // between the two is Gatehouse's own work, not Node's parsing of a 2.5 KB cookie or the size of the answer.
+  const ghAnswer = await fetch(`${ghUrl}/oauth2/auth`, { headers: { ...NGINX, Cookie: ghCookie } })
+  const replayed: Record<string, string> = {}
+  for (const [k, v] of ghAnswer.headers) if (!/^(date|connection|keep-alive|content-length|transfer-encoding)$/i.test(k)) replayed[k] = v
+  const answerFile = join(OUT_DIR, 'gatehouse-allow-answer.json')
+  writeFileSync(answerFile, JSON.stringify({ status: ghAnswer.status, headers: replayed }, null, 2))
+  const ceilrPort = await freePort()
+  const ceilrUrl = `http://127.0.0.1:${ceilrPort}`
+  services.ceilr = startService('ceiling-replay', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilrPort), '1', answerFile], { logDir: LOG_DIR })
+  await waitForHttp(`${ceilrUrl}/`, services.ceilr)
+
   const warmToken = await realm.signAccessToken(bearerClaims(realm), { expiresIn: 3600 })
   const pools = { rs256: await signing, es256: await signingEs }
   const poolFiles = { rs256: join(OUT_DIR, 'tokens.txt'), es256: join(OUT_DIR, 'tokens-es256.txt') }
@@ -210,9 +222,10 @@ async function main() {
   log(`signed ${pools.rs256.length} RS256 and ${pools.es256.length} ES256 tokens in ${((Date.now() - signingStarted) / 1000).toFixed(1)} s (alongside start-up)`)
 
   // ------------------------------------------------------------ case list
-  const urlOf: Record<ServerId, string> = { ceiling: ceilUrl, ceilc: ceilcUrl, gh: ghUrl, ghc: ghcUrl, o2p: o2pUrl }
+  const urlOf: Record<ServerId, string> = { ceiling: ceilUrl, ceilc: ceilcUrl, ceilr: ceilrUrl, gh: ghUrl, ghc: ghcUrl, o2p: o2pUrl }
   const cases: Case[] = [
     { id: 'ceiling', server: 'ceiling', label: 'bare node:http, 200 + 4 headers', path: '/', headers: {}, expect: 'ok' },
+    { id: 'ceiling-replay', server: 'ceilr', label: `bare node:http fed Gatehouse's cookie request (${ghCookie.length} B cookie), replaying its allow answer (${ghAnswer.status} + ${Object.keys(replayed).length} headers)`, path: '/oauth2/auth', headers: { ...NGINX, Cookie: ghCookie }, expect: 'ok' },
     { id: 'ceiling-cluster', server: 'ceilc', label: `bare node:http cluster (${WORKERS} workers), 200 + 4 headers`, path: '/', headers: {}, expect: 'ok' },
   ]
   const bearerHeader = { Authorization: `Bearer ${warmToken}` }
@@ -500,6 +513,8 @@ function report(r: {
     [...pair('Gatehouse /oauth2/auth first-seen ES256 bearer ÷ oauth2-proxy', 'gh-auth-jwt-cold-es256', 'o2p-auth-jwt-cold-es256'), '≥', 3],
     ['Gatehouse p99 at half load ÷ ceiling p99 at the same paced load (cookie)', p99At('gh-auth-cookie'), p99At('ceiling-at-gh-half'), '≤', 1.5],
     // context, no target
+    [...pair("Gatehouse /oauth2/auth cookie ÷ bare node:http fed the same request, replaying Gatehouse's answer", 'gh-auth-cookie', 'ceiling-replay')],
+    [...pair("bare node:http fed Gatehouse's cookie request and answer ÷ bare-Node ceiling (Node's own cost of the real request)", 'ceiling-replay', 'ceiling')],
     [...pair('Gatehouse /oauth2/forward-auth cookie ÷ bare-Node ceiling', 'gh-forward-auth-cookie', 'ceiling')],
     [...pair('Gatehouse cluster /oauth2/auth cookie ÷ oauth2-proxy cookie', 'ghc-auth-cookie', 'o2p-auth-cookie')],
     [...pair('Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', 'ghc-auth-cookie', 'ceiling')],
