@@ -48,7 +48,7 @@ function fromBenchmarksMd(file: string): Figures {
   const num = (s: string) => Number(s.replace(/[,\s]/g, '').replace(/MB$/, ''))
   const cases: Case[] = []
   const clusterRss: number[] = []
-  for (const m of md.matchAll(/^\| (Gatehouse[^|]*) \| ([\d,]+) \|(?:[^|]*\|){4} ([\d.]+) MB \|/gm)) {
+  for (const m of md.matchAll(/^\| (Gatehouse[^|]*) \| ([\d,]+) \|(?:[^|]*\|){5} ([\d.]+) MB \|/gm)) {
     const cluster = m[1]!.startsWith('Gatehouse cluster')
     cases.push({ label: m[1]!.trim(), rps: num(m[2]!), cluster })
     if (cluster) clusterRss.push(Number(m[3]))

@@ -369,7 +369,10 @@ async function main() {
   const notesAt = previous.indexOf(NOTES_MARK)
   const notes = notesAt >= 0 ? previous.slice(notesAt) : `${NOTES_MARK}\n`
   writeFileSync(OUT_FILE, md + '\n' + notes)
-  writeFileSync(join(OUT_DIR, QUICK ? 'quick.json' : 'full.json'), JSON.stringify({ results: [...results.values()], halves, jose, memory }, null, 2))
+  // With --out (a partial or side run) the figures go beside that file, so full.json keeps the last full run
+  // (bench/capacity.ts reads it).
+  const jsonFile = opt('out') ? OUT_FILE.replace(/(\.md)?$/, '.json') : join(OUT_DIR, QUICK ? 'quick.json' : 'full.json')
+  writeFileSync(jsonFile, JSON.stringify({ results: [...results.values()], halves, jose, memory }, null, 2))
   log(`wrote ${OUT_FILE} (${Math.round((Date.now() - started) / 1000)} s)`)
 }
 
