@@ -161,6 +161,20 @@ describe('config', () => {
     expect(decodeSecret('x'.repeat(43) + '!')).toBeUndefined()
   })
 
+  it.each(['shutdownDelay', 'shutdownGracePeriod'])('server.%s: a duration, or a problem naming the key', async (key) => {
+    for (const value of ['soon', '-5s', '5', 5, '', '1h 30m']) {
+      const bad = valid() as any
+      bad.server[key] = value
+      const found = await problems(bad)
+      expect(found).toHaveLength(1)
+      expect(found[0]).toMatch(new RegExp(`^server\\.${key}: `))
+    }
+    const ok = valid() as any
+    ok.server[key] = '1m30s'
+    const config = await buildConfig(ok, { env: {} })
+    expect(key === 'shutdownDelay' ? config.server.shutdownDelayMs : config.server.shutdownGraceMs).toBe(90_000)
+  })
+
   it('parses durations', () => {
     expect(parseDuration('1h30m')).toBe(5400)
     expect(parseDuration('500ms')).toBe(0.5)
