@@ -176,7 +176,8 @@ export function fromForwarded(headers: IncomingHttpHeaders, ctx: ReadContext): O
 
 /**
  * Upstream mode: origin-form targets only (`/path?query`). Absolute-form (`GET http://host/x`),
- * authority-form and `*` are refused; the host is always publicUrl's, also for `//host/x`.
+ * authority-form and `*` are refused, and so is a target whose resolved path begins with `//`;
+ * the host is always publicUrl's.
  */
 export function fromUpstream(target: string, selfMethod: string, publicUrl: URL): OriginalRequest | Refusal {
   if (target[0] !== '/' || !VISIBLE.test(target) || target.includes('#')) return refuse('not-origin-form')
@@ -184,6 +185,10 @@ export function fromUpstream(target: string, selfMethod: string, publicUrl: URL)
   if (!(url instanceof URL)) return url
   // publicUrl.origin + '/…' cannot change the host; checked anyway, it is the whole point.
   if (url.host !== publicUrl.host) return refuse('not-origin-form')
+  // The app is sent this pathname (http-proxy-3 resolves the target the same WHATWG way). One that begins
+  // with `//` (`//x`, or `/a/..//x` once resolved) is a network-path reference: an app that parses it
+  // against a base reads its first segment as a host and the rest as its path, a path no rule saw.
+  if (url.pathname.startsWith('//')) return refuse('not-origin-form')
   return { url, rawPath: pathOf(target), method: selfMethod.toUpperCase() }
 }
 

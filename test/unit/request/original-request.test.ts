@@ -243,6 +243,29 @@ describe('fromUpstream (the connection itself)', () => {
     )
   })
 
+  // Found by the e2e differential test (DIFF_SEED=156701291): the app received //adminpublic./admin//.%2e.%2e
+  // and may read it as host adminpublic. and path /admin/....
+  it.each(['//x', '//evil.example.com/admin', '/..//admin', '/a/..//admin', '/.//admin', '/\\admin', '//public%252e%252e,/../adminpublic.\\admin//.%2e.%2e'])(
+    'refuses %s: the path the app would get begins with //',
+    (target) => {
+      expect(code(fromUpstream(target, 'GET', PUBLIC))).toBe('not-origin-form')
+    },
+  )
+
+  it.each(['/a//b', '/a//', '/a/b//', '/%2f/x', '/a?next=//evil.example.com'])('accepts %s: // later in the path, encoded or in the query', (target) => {
+    expect(ok(fromUpstream(target, 'GET', PUBLIC)).url!.pathname.startsWith('//')).toBe(false)
+  })
+
+  it('property: no accepted target hands the app a path beginning with //', () => {
+    const prefix = fc.constantFrom('/', '//', '/\\', '/./', '/../', '/a/../', '/.%2e/', '/%2e%2e/')
+    assertProperty(
+      fc.property(prefix, path, query, (pre, p, q) => {
+        const r = fromUpstream(pre + p + q, 'GET', PUBLIC)
+        if (!isRefusal(r)) expect(r.url!.pathname.startsWith('//')).toBe(false)
+      }),
+    )
+  })
+
   it('judges only publicUrl\'s host: a publicUrl whose origin names another host (blob:) is refused, not read as that host', () => {
     const blob = new URL('blob:https://evil.example.com/x')
     expect(code(fromUpstream('/x', 'GET', blob))).toBe('not-origin-form')
