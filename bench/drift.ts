@@ -31,35 +31,42 @@ const heap = async () => {
   const v = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20
   return `rss ${(statusKb(gh.child.pid!, 'VmRSS') / 1024).toFixed(0)} MB, heap used ${v('nodejs_heap_size_used_bytes').toFixed(0)} MB`
 }
-const run = async (name: string, headers: Record<string, string>, tokens?: string, path = '/oauth2/auth') => {
+const run = async (name: string, headers: Record<string, string>, path = '/oauth2/auth', tokens?: string) => {
   await runWrk({ url: `${url}${path}`, headers, connections: 50, seconds: 2, tokensFile: tokens })
   const r = await runWrk({ url: `${url}${path}`, headers, connections: 50, seconds: Number(secs), tokensFile: tokens })
   console.log(`${name.padEnd(12)} ${String(Math.round(r.rps)).padStart(6)} req/s  p99 ${r.p99} µs  errors ${r.socketErrors}+${r.statusErrors}  ${await heap()}`)
 }
-await run('cookie', { ...NGINX, Cookie: cookie })
+const BROWSER = { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }
+const FWD = '/oauth2/forward-auth'
+/** The cases that differ only in headers (and endpoint). */
+const CASES: Record<string, [Record<string, string>, string?]> = {
+  cookie: [{ ...NGINX, Cookie: cookie }],
+  none: [NGINX],
+  browser: [{ ...NGINX, ...BROWSER }],
+  forbidden: [{ ...NGINX, 'X-Original-URL': 'http://app.example.test/forbidden', Cookie: cookie }],
+  'fwd-cookie': [{ ...TRAEFIK, Cookie: cookie }, FWD],
+  'fwd-none': [TRAEFIK, FWD],
+  'fwd-browser': [{ ...TRAEFIK, ...BROWSER }, FWD],
+  'fwd-forbidden': [{ ...TRAEFIK, 'X-Forwarded-Uri': '/forbidden', Cookie: cookie }, FWD],
+}
+await run('cookie', ...CASES.cookie!)
 const waitS = Number(process.env.DRIFT_WAIT_S ?? 0)
 if (waitS > 0) {
   await new Promise((r) => setTimeout(r, waitS * 1000))
   console.log(`(idle ${waitS} s)`)
 }
 for (const name of casesArg.split(',').filter(Boolean)) {
-  if (name === 'none') await run(name, NGINX)
-  else if (name === 'browser') await run(name, { ...NGINX, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' })
-  else if (name === 'forbidden') await run(name, { ...NGINX, 'X-Original-URL': 'http://app.example.test/forbidden', Cookie: cookie })
-  else if (name === 'fwd-cookie') await run(name, { ...TRAEFIK, Cookie: cookie }, undefined, '/oauth2/forward-auth')
-  else if (name === 'fwd-none') await run(name, TRAEFIK, undefined, '/oauth2/forward-auth')
-  else if (name === 'fwd-browser') await run(name, { ...TRAEFIK, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, undefined, '/oauth2/forward-auth')
-  else if (name === 'fwd-forbidden') await run(name, { ...TRAEFIK, 'X-Forwarded-Uri': '/forbidden', Cookie: cookie }, undefined, '/oauth2/forward-auth')
-  else if (name === 'cookie') await run(name, { ...NGINX, Cookie: cookie })
+  const c = Object.hasOwn(CASES, name) ? CASES[name] : undefined
+  if (c) await run(name, ...c)
   else if (name === 'jwt-cold') {
     if (!tokensFile) {
       const pool: string[] = []
       while (pool.length < 24_000) pool.push(...(await Promise.all(Array.from({ length: 256 }, () => realm.signAccessToken(claims, { expiresIn: 3600 })))))
       writeFileSync((tokensFile = join(dir, 'tokens.txt')), pool.join('\n') + '\n')
     }
-    await run(name, NGINX, tokensFile)
+    await run(name, NGINX, undefined, tokensFile)
   } else throw new Error(`unknown case ${name}`)
 }
-await run('cookie', { ...NGINX, Cookie: cookie })
+await run('cookie', ...CASES.cookie!)
 await close()
 process.exit(0)
