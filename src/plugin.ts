@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino'
 import type { Metrics } from './metrics.js'
+import { NotResponsible } from './not-responsible.js'
 
 /** Who a request belongs to, as the IdP stated it. Emails are verified and lower-case. */
 export interface Identity {
@@ -82,7 +83,7 @@ export interface CallbackInput {
 }
 
 /** Returned by `verifyBearer` when a token is not this provider's to judge. */
-export const NotResponsible: unique symbol = Symbol('NotResponsible')
+export { NotResponsible }
 
 export interface Provider {
   /** The configured id, e.g. `corp`. */
@@ -147,3 +148,26 @@ export interface ProviderDefinition<O = unknown> {
 
 export const defineProvider = <O>(definition: ProviderDefinition<O>): ProviderDefinition<O> =>
   definition
+
+/*
+ * Helpers the core lends to providers: the error classes Gatehouse answers with its 400/403/502
+ * pages, option parsing, and the token and claim code the OIDC-based providers share with
+ * `extraIssuers`. Built-in providers import from src/ only through this file, as a third-party
+ * plugin would (test/unit/layering.test.ts).
+ */
+export {
+  AccessDeniedError,
+  ForbiddenError,
+  GatehouseError,
+  IdpRateLimitedError,
+  LoginError,
+  SessionEndedError,
+  UpstreamIdpError,
+} from './errors.js'
+export { parseDuration } from './config/duration.js'
+export { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS, type JwtRules } from './tokens/jwt.js'
+export { createJwtBearer } from './tokens/jwt-bearer.js'
+export { createJwks } from './tokens/jwks.js'
+export { createCredentialCache, hashCredential } from './tokens/cache.js'
+export { claimAt, claimList, normaliseEmail } from './claims/read.js'
+export { keycloakGroups, keycloakRoles } from './claims/keycloak.js'

@@ -2,7 +2,7 @@
  * The few GitHub REST calls Gatehouse needs, with rate-limit detection and `Link` pagination.
  * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
  */
-import { IdpRateLimitedError, UpstreamIdpError } from '../../src/errors.js'
+import { IdpRateLimitedError, UpstreamIdpError } from '../../src/plugin.js'
 import { GitHubTokenRejectedError } from './errors.js'
 
 export interface GitHubUser { id: number; login: string; name?: string | null }

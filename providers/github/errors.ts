@@ -1,4 +1,4 @@
-import { GatehouseError } from '../../src/errors.js'
+import { GatehouseError } from '../../src/plugin.js'
 
 /** GitHub answered 401 `Bad credentials`: the token is revoked, expired or never existed. */
 export class GitHubTokenRejectedError extends GatehouseError {

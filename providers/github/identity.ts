@@ -1,7 +1,5 @@
 /** Turns GitHub API answers into an identity and applies the provider's own restrictions. */
-import { ForbiddenError } from '../../src/errors.js'
-import type { Identity } from '../../src/plugin.js'
-import { normaliseEmail } from '../shared/claims.js'
+import { ForbiddenError, normaliseEmail, type Identity } from '../../src/plugin.js'
 import type { GitHubApi, GitHubEmail } from './api.js'
 import type { GitHubOptions } from './options.js'
 

@@ -5,9 +5,19 @@
  * hourly quota (5,000 requests per token).
  */
 import * as client from 'openid-client'
-import { ForbiddenError, LoginError, SessionEndedError } from '../../src/errors.js'
-import { NotResponsible, type CallbackInput, type Identity, type LoginInput, type Provider, type ProviderContext } from '../../src/plugin.js'
-import { createCredentialCache, hashCredential } from '../../src/tokens/cache.js'
+import {
+  ForbiddenError,
+  LoginError,
+  NotResponsible,
+  SessionEndedError,
+  createCredentialCache,
+  hashCredential,
+  type CallbackInput,
+  type Identity,
+  type LoginInput,
+  type Provider,
+  type ProviderContext,
+} from '../../src/plugin.js'
 import { createGitHubApi, type Timer } from './api.js'
 import { GitHubTokenRejectedError } from './errors.js'
 import { resolveIdentity } from './identity.js'

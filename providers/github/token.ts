@@ -3,7 +3,7 @@
  * form-encodes unless asked for JSON, so `body.error` is tested before `access_token`.
  * https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors
  */
-import { LoginError, UpstreamIdpError } from '../../src/errors.js'
+import { LoginError, UpstreamIdpError } from '../../src/plugin.js'
 import type { Timer } from './api.js'
 
 export interface ExchangeInput {

@@ -7,7 +7,7 @@
 import { SignJWT, importPKCS8 } from 'jose'
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
-import { UpstreamIdpError } from '../../src/errors.js'
+import { UpstreamIdpError } from '../../src/plugin.js'
 import type { ServiceAccountKey } from './options.js'
 
 const SCOPE = 'https://www.googleapis.com/auth/admin.directory.group.member.readonly'

@@ -1,5 +1,4 @@
-import { ForbiddenError, SessionEndedError } from '../../src/errors.js'
-import { defineProvider, type LoginResult, type Provider } from '../../src/plugin.js'
+import { ForbiddenError, SessionEndedError, defineProvider, type LoginResult, type Provider } from '../../src/plugin.js'
 import { createOidcProvider } from '../oidc/provider.js'
 import { parseWith } from '../shared/options.js'
 import { createGroupChecker } from './groups.js'

@@ -1,10 +1,9 @@
 import { decodeJwt } from 'jose'
 import { z } from 'zod'
-import { defineProvider } from '../../src/plugin.js'
+import { defineProvider, keycloakGroups, keycloakRoles } from '../../src/plugin.js'
 import { oidcOptionsShape, requireHttpsIssuer, type OidcOptions } from '../oidc/options.js'
 import { createOidcProvider } from '../oidc/provider.js'
 import { parseWith } from '../shared/options.js'
-import { keycloakGroups, keycloakRoles } from './roles.js'
 
 const keycloakOptionsSchema = z
   .object({

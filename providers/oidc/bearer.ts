@@ -1,26 +1,9 @@
 /**
- * JWT bearer tokens for the OIDC-based providers and for `extraIssuers`: route on the unverified
- * `iss` (a foreign issuer is declined before any JWKS is touched), verify with the issuer's
- * cached JWKS, then map claims exactly as a login would.
+ * The JWT rules an OIDC-based provider's `bearer` options resolve to. The verification itself
+ * (`createJwtBearer`) is the core's, shared with `extraIssuers`.
  */
-import type { JWTVerifyGetKey } from 'jose'
-import { NotResponsible, type Identity } from '../../src/plugin.js'
-import { peekIssuer, verifyJwt, type JwtRules } from '../../src/tokens/jwt.js'
-import { keycloakGroups, keycloakRoles } from '../keycloak/roles.js'
-import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import type { JwtRules } from '../../src/plugin.js'
 import type { OidcOptions } from './options.js'
-
-export type Claims = Record<string, unknown>
-export type BearerVerify = (token: string) => Promise<Identity | typeof NotResponsible>
-
-export function createJwtBearer(rules: JwtRules, jwks: JWTVerifyGetKey, map: (claims: Claims, token: string) => Identity): BearerVerify {
-  const issuers = new Set(rules.issuers)
-  return async (token) => {
-    const iss = peekIssuer(token)
-    if (iss === undefined || !issuers.has(iss)) return NotResponsible
-    return map((await verifyJwt(token, jwks, rules)) as Claims, token)
-  }
-}
 
 interface TypeDefaults {
   enabled: boolean
@@ -52,29 +35,5 @@ export function providerBearerRules(type: string, options: OidcOptions, issuerAl
     clockSkewSeconds: bearer.clockSkew,
     // Google's only JWTs are ID tokens (opt-in); everyone else issues access tokens for this.
     refuseIdTokens: type !== 'google',
-  }
-}
-
-export interface ClaimNames {
-  userClaim: string
-  emailClaim: string
-  groupsClaim: string
-}
-
-/** Identity for an extra issuer: configured claim names, plus Keycloak-style roles and groups when present. */
-export function mapIssuerClaims(id: string, claims: Claims, names: ClaimNames): Identity {
-  const verified = claims.email_verified
-  const email = verified === false || verified === 'false' ? undefined : normaliseEmail(claimAt(claims, names.emailClaim))
-  const user = claimAt(claims, names.userClaim)
-  const groups = names.groupsClaim === 'groups' ? keycloakGroups(claims) : claimList(claimAt(claims, names.groupsClaim))
-  return {
-    subject: String(claims.sub),
-    user: typeof user === 'string' && user ? user : String(claims.sub),
-    email,
-    preferredUsername: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
-    groups,
-    roles: keycloakRoles(claims),
-    provider: id,
-    expiresAt: claims.exp as number,
   }
 }

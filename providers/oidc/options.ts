@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { parseDuration } from '../../src/config/duration.js'
-import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS } from '../../src/tokens/jwt.js'
+import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS, parseDuration } from '../../src/plugin.js'
 
 const seconds = (fallback: string, max: number) =>
   z

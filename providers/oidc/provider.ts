@@ -4,13 +4,26 @@
  */
 import { createHash } from 'node:crypto'
 import * as client from 'openid-client'
-import { AccessDeniedError, LoginError, UpstreamIdpError } from '../../src/errors.js'
-import type { CallbackInput, Identity, LoginInput, LoginResult, Provider, ProviderContext } from '../../src/plugin.js'
-import { claimAt, claimList, normaliseEmail } from '../shared/claims.js'
+import {
+  AccessDeniedError,
+  JWT_ALGORITHMS,
+  LoginError,
+  MAX_CLOCK_SKEW_SECONDS,
+  UpstreamIdpError,
+  claimAt,
+  claimList,
+  createJwks,
+  createJwtBearer,
+  normaliseEmail,
+  type CallbackInput,
+  type Identity,
+  type LoginInput,
+  type LoginResult,
+  type Provider,
+  type ProviderContext,
+} from '../../src/plugin.js'
 import { errors as joseErrors, jwtVerify } from 'jose'
-import { createJwks } from '../../src/tokens/jwks.js'
-import { JWT_ALGORITHMS, MAX_CLOCK_SKEW_SECONDS } from '../../src/tokens/jwt.js'
-import { createJwtBearer, providerBearerRules } from './bearer.js'
+import { providerBearerRules } from './bearer.js'
 import { createIssuerAliases } from './issuer-aliases.js'
 import { createOidcSessions, tokenLifetimes } from './session.js'
 import type { OidcOptions } from './options.js'

@@ -4,8 +4,7 @@
  */
 import * as client from 'openid-client'
 import { jwtVerify, type JWTVerifyGetKey } from 'jose'
-import { SessionEndedError } from '../../src/errors.js'
-import type { Identity, LoginResult, LogoutClaims, RefreshInput } from '../../src/plugin.js'
+import { SessionEndedError, type Identity, type LoginResult, type LogoutClaims, type RefreshInput } from '../../src/plugin.js'
 import { classifyOidcError, type Claims } from './provider.js'
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'

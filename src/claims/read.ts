@@ -1,4 +1,7 @@
-/** Claim helpers shared by the OIDC-based providers. */
+/**
+ * Reading IdP claims into identity values. In the core, not a provider, because extra issuers
+ * (src/tokens/issuer-claims.ts) map claims too; providers get these through src/plugin.ts.
+ */
 
 /** Reads a dotted claim path (`realm_access.roles`). */
 export function claimAt(claims: Record<string, unknown>, path: string): unknown {

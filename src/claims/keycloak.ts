@@ -2,8 +2,9 @@
  * Keycloak puts roles in `realm_access.roles` and `resource_access.<client>.roles`; group
  * membership in `groups` (full paths like `/staff` when the mapper says so).
  * https://www.keycloak.org/docs/latest/server_admin/#_protocol-mappers
+ * In the core because extra issuers read them too (src/tokens/issuer-claims.ts).
  */
-import { claimList } from '../shared/claims.js'
+import { claimList } from './read.js'
 
 type Claims = Record<string, unknown>
 
