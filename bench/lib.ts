@@ -48,6 +48,23 @@ export interface Service {
   stop(): Promise<void>
 }
 
+let built = false
+
+/**
+ * The node arguments that run `gatehouse` the way operators do: the compiled build (`npm run build`, done once per
+ * bench process), not the sources through tsx, whose loader thread and source maps held 50-80 MB more RSS and
+ * twice the heap under load (cookie case, 2026-12-02). `BENCH_ENTRY=tsx` runs the sources instead.
+ */
+export function gatehouseCli(...args: string[]): string[] {
+  if (process.env.BENCH_ENTRY === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args]
+  if (!built) {
+    const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}`)
+    built = true
+  }
+  return [join(ROOT, 'dist/src/cli.js'), ...args]
+}
+
 export function startService(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logDir: string; cwd?: string }): Service {
   const logFile = join(opts.logDir, `${name}.log`)
   const log = createWriteStream(logFile)

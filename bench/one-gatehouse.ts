@@ -1,5 +1,5 @@
 /**
- * One Gatehouse (through tsx) beside a dev realm, in the bench's configuration, for the single-case tools
+ * One Gatehouse (the compiled build, bench/lib.ts `gatehouseCli`) beside a dev realm, in the bench's configuration, for the single-case tools
  * (bench/profile.ts, bench/drift.ts): the realm, the config file in `dir`, the process, and a sign-in that
  * returns the session cookie header.
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
-import { freePort, startService, waitForHttp, type Service } from './lib.js'
+import { freePort, gatehouseCli, startService, waitForHttp, type Service } from './lib.js'
 
 export interface OneGatehouse {
   realm: Realm
@@ -34,7 +34,7 @@ export async function startOneGatehouse(o: { name: string; dir: string; nodeArgs
     logging: { level: 'warn' },
     ...o.config,
   }))
-  const gh = startService(o.name, process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'src/cli.ts', 'serve', '--config', cfg], { logDir: o.dir })
+  const gh = startService(o.name, process.execPath, [...(o.nodeArgs ?? []), ...gatehouseCli('serve', '--config', cfg)], { logDir: o.dir })
   await waitForHttp(`${url}/ping`, gh)
   return {
     realm,

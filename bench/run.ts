@@ -18,7 +18,7 @@ import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
 import { startEs256Issuer } from './es256-issuer.js'
 import {
-  BENCH_DIR, ROOT, checkWrk, freePort, groupCpuSeconds, median, runWrk, sampleRss, startService, tail, waitForHttp,
+  BENCH_DIR, ROOT, checkWrk, freePort, gatehouseCli, groupCpuSeconds, median, runWrk, sampleRss, startService, tail, waitForHttp,
   type Service, type WrkResult,
 } from './lib.js'
 
@@ -154,13 +154,12 @@ async function main() {
   const ghcFile = join(OUT_DIR, 'gatehouse-cluster.bench.yaml')
   writeFileSync(ghFile, JSON.stringify(ghConfig(ghUrl, ghPort, 1), null, 2))
   writeFileSync(ghcFile, JSON.stringify(ghConfig(ghcUrl, ghcPort, 0), null, 2))
-  const tsxNode = (file: string) => ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', file]
 
   const services: Partial<Record<ServerId, Service>> = {}
   services.ceiling = startService('ceiling', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilPort)], { logDir: LOG_DIR })
   services.ceilc = startService('ceiling-cluster', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilcPort), String(WORKERS)], { logDir: LOG_DIR })
-  services.gh = startService('gatehouse', process.execPath, tsxNode(ghFile), { logDir: LOG_DIR })
-  services.ghc = startService('gatehouse-cluster', process.execPath, tsxNode(ghcFile), { logDir: LOG_DIR })
+  services.gh = startService('gatehouse', process.execPath, gatehouseCli('serve', '--config', ghFile), { logDir: LOG_DIR })
+  services.ghc = startService('gatehouse-cluster', process.execPath, gatehouseCli('serve', '--config', ghcFile), { logDir: LOG_DIR })
   if (o2pBin) {
     services.o2p = startService('oauth2-proxy', o2pBin, [
       '--provider=oidc',

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEMO_USERS, startRealm } from '../dev/devidp/realm.js'
 import { signIn } from '../test/helpers/login.js'
-import { checkWrk, freePort, runWrk } from './lib.js'
+import { checkWrk, freePort, gatehouseCli, runWrk } from './lib.js'
 
 const argv = process.argv.slice(2)
 const seconds = Number(argv[argv.indexOf('--seconds') + 1] || 5)
@@ -48,7 +48,7 @@ session: { store: ${store}, refresh: 5m, redis: { url: "redis://127.0.0.1:${redi
 ${cached ? '' : 'cache: { maxTtl: 0s }'}
 logging: { level: warn }
 `)
-      const child: ChildProcess = spawn('node', ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', file], { stdio: 'ignore' })
+      const child: ChildProcess = spawn(process.execPath, gatehouseCli('serve', '--config', file), { stdio: 'ignore' })
       try {
         await waitUp(`${url}/ready`)
         const cookie = await signIn(url, 'alice')

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads'
 import { randomBytes } from 'node:crypto'
 import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { signIn } from '../test/helpers/login.js'
-import { BENCH_DIR, ROOT, freePort, groupPids, killAll, startService, statusKb, waitForHttp, type Service } from './lib.js'
+import { BENCH_DIR, ROOT, freePort, gatehouseCli, groupPids, killAll, startService, statusKb, waitForHttp, type Service } from './lib.js'
 import { soakChart, type ChartPhase } from './soak-chart.js'
 import type { LoadKind, LoadSetup, Tick } from './soak-load.js'
 import { fmtInt, ms, quantile, replaceSection } from './soak-report.js'
@@ -165,7 +165,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
     renameSync(file + '.tmp', file)
   }
   writeConfig()
-  const service: Service = startService(`gatehouse-soak-${name}`, process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', file], { logDir: LOG_DIR })
+  const service: Service = startService(`gatehouse-soak-${name}`, process.execPath, gatehouseCli('serve', '--config', file), { logDir: LOG_DIR })
   try {
     await waitForHttp(`${url}/ping`, service)
     const pgid = service.child.pid!

@@ -1,8 +1,9 @@
 /**
  * Start-up time and idle memory of `gatehouse serve`, run from the TypeScript sources through tsx or from the
  * compiled build (`npm run build` first):
- *   node --import tsx bench/startup.ts [tsx|dist] [runs]
- * Start-up = spawn until /ping answers; check-config = spawn until exit; RSS = VmRSS after 5 s idle,
+ *   node --import tsx bench/startup.ts [tsx|dist] [runs] [idle seconds]
+ * Start-up = spawn until /ping answers; check-config = spawn until exit; RSS = VmRSS after 5 s idle (or the
+ * seconds given: V8 gives back start-up garbage only after tens of seconds without work),
  * split into anonymous memory and mapped files (the node binary itself: a bare node:http server is
  * ~43 MB, 36 MB of it file-backed) and, from inside the process, V8's heap used/total and external.
  * Prints the median of `runs` (default 5) for each.
@@ -16,6 +17,7 @@ import { createServer, type AddressInfo } from 'node:net'
 
 const mode = process.argv[2] ?? 'dist'
 const runs = Number(process.argv[3] ?? 5)
+const idleS = Number(process.argv[4] ?? 5)
 const entry = mode === 'tsx' ? ['--import', 'tsx', 'src/cli.ts'] : ['dist/src/cli.js']
 
 const freePort = () =>
@@ -81,7 +83,7 @@ async function serveOnce(): Promise<Idle> {
       await sleep(10)
     }
     const startMs = performance.now() - t0
-    await sleep(5000)
+    await sleep(idleS * 1000)
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024
     child.kill('SIGUSR2')
@@ -120,7 +122,7 @@ for (let i = 0; i < runs; i++) {
 }
 console.log(
   `${mode}: serve start-up ${median(serves.map((s) => s.startMs)).toFixed(0)} ms, ` +
-    `check-config ${median(checks).toFixed(0)} ms, idle RSS ${med('rssMb')} MB ` +
+    `check-config ${median(checks).toFixed(0)} ms, RSS after ${idleS} s idle ${med('rssMb')} MB ` +
     `(anonymous ${med('anonMb')}, files ${med('fileMb')}; V8 heap used ${med('heapUsedMb')} of ${med('heapTotalMb')}, external ${med('externalMb')}) ` +
     `(median of ${runs}, node ${process.version})`,
 )
