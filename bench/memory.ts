@@ -3,7 +3,8 @@
  * cookie code (as logins would, elsewhere: sealing 100k cookies in the measured process left ~1.9 KB
  * of allocator slack per session in its RSS that no cache entry holds), this process feeds each
  * Cookie header through `sessions.load` (the verify path: hash → cache miss → decrypt → cache set) and
- * builds its allow headers as decide.ts does (memoised per identity), drops the cookie strings, and
+ * builds its allow headers as the first /oauth2/auth allow does (decide.ts's mapped headers and verify.ts's flat
+ * head, both memoised per identity), drops the cookie strings, and
  * measures after full GCs. A warm-up pass on a throwaway cache comes first, so the young generation's
  * growth and the allocator's pools are in the baseline, not charged to the entries.
  * Run with --expose-gc. Prints one JSON line.
@@ -21,7 +22,8 @@ import { createCredentialCache } from '../src/tokens/cache.js'
 import { createBearerVerifier, type BearerEntry } from '../src/tokens/bearer.js'
 import { createLogger } from '../src/logger.js'
 import { headerMapping } from '../src/headers/mapping.js'
-import type { Provider } from '../src/plugin.js'
+import { allowHeadOf } from '../src/routes/verify.js'
+import type { Identity, Provider } from '../src/plugin.js'
 import { decodeJwt } from 'jose'
 
 const sealInto = process.argv.indexOf('--seal-into')
@@ -88,10 +90,15 @@ const child = spawnSync(process.execPath, [...process.execArgv.filter((a) => a !
 if (child.status !== 0) throw new Error('sealing the cookies failed')
 
 const BATCH = 2000
-// What decide.ts does with each loaded session on its first allow: the mapped headers, memoised per identity.
+// What the first allow on /oauth2/auth keeps per identity: the mapped headers (decide.ts, memoised per identity) and
+// the flat head the fast path writes them with (routes/verify.ts, memoised per header list).
 const mapping = headerMapping(config.headers)
+const remember = (identity: Identity) => {
+  const headers = mapping.identity(identity)
+  if (headers) allowHeadOf(headers, 'auth')
+}
 const loadBatch = async (s: typeof sessions, lines: string[]) => {
-  for (const active of await Promise.all(lines.map((h) => s.load(h)))) if (active) mapping.identity(active.session.identity)
+  for (const active of await Promise.all(lines.map((h) => s.load(h)))) if (active) remember(active.session.identity)
 }
 const cookieLines = () => createInterface({ input: createReadStream(cookieFile) })
 // Warm-up with a throwaway cache: the bursts grow V8's young generation and the allocator's pools,
@@ -162,7 +169,7 @@ for (let start = 0; start < N; start += BATCH) {
     }
     tokens.push(`${b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64(payload)}.${randomBytes(256).toString('base64url')}`)
   }
-  for (const v of await Promise.all(tokens.map((t) => bearer.check(t)))) if (typeof v === 'object') mapping.identity(v.identity)
+  for (const v of await Promise.all(tokens.map((t) => bearer.check(t)))) if (typeof v === 'object') remember(v.identity)
 }
 if (bearerCache.size !== N) throw new Error(`expected ${N} cached tokens, have ${bearerCache.size}`)
 const afterB = await settle()
@@ -177,6 +184,6 @@ const rowB = {
 }
 const rows: Record<string, unknown>[] = [row, rowB]
 process.stdout.write(JSON.stringify({
-  method: `${N.toLocaleString('en-US')} distinct sessions fed through sessions.load() (SHA-256 key, AES-GCM open, LRU set, then the allow headers decide.ts memoises per identity) in one process, after a warm-up pass on a throwaway cache; RSS and heapUsed after forced GCs until the heap stops shrinking, before vs after; the cookie strings are dropped first. Each session cookie carries ~400-byte id and access tokens and a refresh token like a real login; the cookies are sealed by a child process and read from a file. Bearer: ${N.toLocaleString('en-US')} distinct ~900-byte JWTs through the real BearerVerifier.check() and cache, measured after the sessions (a stub provider decodes the payload instead of verifying the signature, which holds no memory).`,
+  method: `${N.toLocaleString('en-US')} distinct sessions fed through sessions.load() (SHA-256 key, AES-GCM open, LRU set, then what the first /oauth2/auth allow memoises per identity: the mapped headers and their flat head) in one process, after a warm-up pass on a throwaway cache; RSS and heapUsed after forced GCs until the heap stops shrinking, before vs after; the cookie strings are dropped first. Each session cookie carries ~400-byte id and access tokens and a refresh token like a real login; the cookies are sealed by a child process and read from a file. Bearer: ${N.toLocaleString('en-US')} distinct ~900-byte JWTs through the real BearerVerifier.check() and cache, measured after the sessions (a stub provider decodes the payload instead of verifying the signature, which holds no memory).`,
   rows,
 }) + '\n')

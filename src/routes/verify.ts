@@ -84,9 +84,19 @@ function allowHead(headers: readonly [string, string][], endpoint: VerifyEndpoin
 
 /**
  * Per identity-header list of a cached session or token (the same array for all its requests), its
- * allow heads. Lists built per request (passed-on tokens) and debug rule headers are not cached.
+ * allow head, one map per endpoint: no per-identity record holding both. Lists built per request
+ * (passed-on tokens) and debug rule headers are not cached.
  */
-const allowHeads = new WeakMap<readonly [string, string][], Partial<Record<VerifyEndpoint, string[]>>>()
+const allowHeads: Record<VerifyEndpoint, WeakMap<readonly [string, string][], string[]>> = { auth: new WeakMap(), forward_auth: new WeakMap() }
+
+/** The memoised allow head of a cached identity's header list (what the hot path keeps per identity; bench/memory.ts). */
+export function allowHeadOf(headers: readonly [string, string][], endpoint: VerifyEndpoint): string[] {
+  const heads = allowHeads[endpoint]
+  let head = heads.get(headers)
+  // slice(): the array grew by push; its copy holds no spare capacity for as long as the identity is cached
+  if (head === undefined) heads.set(headers, (head = allowHead(headers, endpoint, undefined).slice()))
+  return head
+}
 
 /**
  * Writes an allow exactly as Koa would (status, identity headers, the status message as a
@@ -97,11 +107,8 @@ function writeAllow(res: ServerResponse, rt: Runtime, endpoint: VerifyEndpoint, 
   const { headers: pass, server } = rt.config
   const rule = server.debugRuleHeader && outcome.rule ? outcome.rule : undefined
   let head: string[] | undefined
-  if (rule === undefined && !pass.passAccessToken && !pass.passAuthorization) {
-    let heads = allowHeads.get(outcome.headers)
-    if (heads === undefined) allowHeads.set(outcome.headers, (heads = {}))
-    head = heads[endpoint] ??= allowHead(outcome.headers, endpoint, undefined)
-  } else head = allowHead(outcome.headers, endpoint, rule)
+  if (rule === undefined && !pass.passAccessToken && !pass.passAuthorization) head = allowHeadOf(outcome.headers, endpoint)
+  else head = allowHead(outcome.headers, endpoint, rule)
   try {
     res.writeHead(endpoint === 'auth' ? 202 : 200, head)
   } catch {
