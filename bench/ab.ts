@@ -8,20 +8,19 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { BENCH_DIR, groupCpuSeconds, median, runWrk } from './lib.js'
+import { BENCH_DIR, groupCpuSeconds, median, runWrk, type GatehouseEntry } from './lib.js'
 import { startOneGatehouse, type OneGatehouse } from './one-gatehouse.js'
 
 const [alternations = '10', secs = '3'] = process.argv.slice(2)
 const dir = join(BENCH_DIR, 'out', 'ab')
 mkdirSync(dir, { recursive: true })
 
-async function side(name: string, entry: string, args: string | undefined): Promise<OneGatehouse> {
-  process.env.BENCH_ENTRY = entry
-  return startOneGatehouse({ name: `gatehouse-ab-${name}`, dir, nodeArgs: args?.split(' ').filter(Boolean) })
-}
+const side = (name: string, entry: GatehouseEntry, args: string | undefined): Promise<OneGatehouse> =>
+  startOneGatehouse({ name: `gatehouse-ab-${name}`, dir, entry, nodeArgs: args?.split(' ').filter(Boolean) })
+const entryB: GatehouseEntry = process.env.AB_B_ENTRY === 'dist' ? 'dist' : 'tsx'
 const sides = [
   { label: `A (dist ${process.env.AB_A_ARGS ?? ''})`, gh: await side('a', 'dist', process.env.AB_A_ARGS) },
-  { label: `B (${process.env.AB_B_ENTRY ?? 'tsx'} ${process.env.AB_B_ARGS ?? ''})`, gh: await side('b', process.env.AB_B_ENTRY ?? 'tsx', process.env.AB_B_ARGS) },
+  { label: `B (${entryB} ${process.env.AB_B_ARGS ?? ''})`, gh: await side('b', entryB, process.env.AB_B_ARGS) },
 ]
 const NGINX = { 'X-Original-URL': 'http://app.example.test/', 'X-Original-Method': 'GET' }
 const runs = await Promise.all(sides.map(async (s) => ({ ...s, headers: { ...NGINX, Cookie: await s.gh.signIn() }, rps: [] as number[], cpu: [] as number[] })))

@@ -50,13 +50,18 @@ export interface Service {
 
 let built = false
 
+export type GatehouseEntry = 'dist' | 'tsx'
+
+/** How bench tools run Gatehouse unless told otherwise: `BENCH_ENTRY=tsx` runs the sources. */
+const defaultEntry = (): GatehouseEntry => (process.env.BENCH_ENTRY === 'tsx' ? 'tsx' : 'dist')
+
 /**
  * The node arguments that run `gatehouse` the way operators do: the compiled build (`npm run build`, done once per
  * bench process), not the sources through tsx, whose loader thread and source maps held 50-80 MB more RSS and
- * twice the heap under load (cookie case, 2026-12-02). `BENCH_ENTRY=tsx` runs the sources instead.
+ * twice the heap under load (cookie case, 2026-12-02). `entry: 'tsx'` runs the sources instead.
  */
-export function gatehouseCli(...args: string[]): string[] {
-  if (process.env.BENCH_ENTRY === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args]
+export function gatehouseCli(args: string[], entry: GatehouseEntry = defaultEntry()): string[] {
+  if (entry === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args]
   if (!built) {
     const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
     if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}`)

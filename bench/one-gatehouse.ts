@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEMO_USERS, startRealm, type Realm } from '../dev/devidp/realm.js'
 import { CookieJarClient, loginAtRealm } from '../test/fakes/browser.js'
-import { freePort, gatehouseCli, startService, waitForHttp, type Service } from './lib.js'
+import { freePort, gatehouseCli, startService, waitForHttp, type GatehouseEntry, type Service } from './lib.js'
 
 export interface OneGatehouse {
   realm: Realm
@@ -19,7 +19,7 @@ export interface OneGatehouse {
   close(): Promise<void>
 }
 
-export async function startOneGatehouse(o: { name: string; dir: string; nodeArgs?: string[]; config?: Record<string, unknown> }): Promise<OneGatehouse> {
+export async function startOneGatehouse(o: { name: string; dir: string; nodeArgs?: string[]; entry?: GatehouseEntry; config?: Record<string, unknown> }): Promise<OneGatehouse> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const realm = await startRealm({ users: DEMO_USERS, clients: [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [`${url}/oauth2/callback`] }] })
@@ -34,7 +34,7 @@ export async function startOneGatehouse(o: { name: string; dir: string; nodeArgs
     logging: { level: 'warn' },
     ...o.config,
   }))
-  const gh = startService(o.name, process.execPath, [...(o.nodeArgs ?? []), ...gatehouseCli('serve', '--config', cfg)], { logDir: o.dir })
+  const gh = startService(o.name, process.execPath, [...(o.nodeArgs ?? []), ...gatehouseCli(['serve', '--config', cfg], o.entry)], { logDir: o.dir })
   await waitForHttp(`${url}/ping`, gh)
   return {
     realm,

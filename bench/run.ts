@@ -158,8 +158,8 @@ async function main() {
   const services: Partial<Record<ServerId, Service>> = {}
   services.ceiling = startService('ceiling', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilPort)], { logDir: LOG_DIR })
   services.ceilc = startService('ceiling-cluster', process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'ceiling.ts'), String(ceilcPort), String(WORKERS)], { logDir: LOG_DIR })
-  services.gh = startService('gatehouse', process.execPath, gatehouseCli('serve', '--config', ghFile), { logDir: LOG_DIR })
-  services.ghc = startService('gatehouse-cluster', process.execPath, gatehouseCli('serve', '--config', ghcFile), { logDir: LOG_DIR })
+  services.gh = startService('gatehouse', process.execPath, gatehouseCli(['serve', '--config', ghFile]), { logDir: LOG_DIR })
+  services.ghc = startService('gatehouse-cluster', process.execPath, gatehouseCli(['serve', '--config', ghcFile]), { logDir: LOG_DIR })
   if (o2pBin) {
     services.o2p = startService('oauth2-proxy', o2pBin, [
       '--provider=oidc',

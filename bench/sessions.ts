@@ -48,7 +48,7 @@ session: { store: ${store}, refresh: 5m, redis: { url: "redis://127.0.0.1:${redi
 ${cached ? '' : 'cache: { maxTtl: 0s }'}
 logging: { level: warn }
 `)
-      const child: ChildProcess = spawn(process.execPath, gatehouseCli('serve', '--config', file), { stdio: 'ignore' })
+      const child: ChildProcess = spawn(process.execPath, gatehouseCli(['serve', '--config', file]), { stdio: 'ignore' })
       try {
         await waitUp(`${url}/ready`)
         const cookie = await signIn(url, 'alice')

@@ -165,7 +165,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
     renameSync(file + '.tmp', file)
   }
   writeConfig()
-  const service: Service = startService(`gatehouse-soak-${name}`, process.execPath, gatehouseCli('serve', '--config', file), { logDir: LOG_DIR })
+  const service: Service = startService(`gatehouse-soak-${name}`, process.execPath, gatehouseCli(['serve', '--config', file]), { logDir: LOG_DIR })
   try {
     await waitForHttp(`${url}/ping`, service)
     const pgid = service.child.pid!
