@@ -44,7 +44,8 @@ function fromFullJson(file: string): Figures {
 
 /** The same figures read back from the tables bench/run.ts wrote into BENCHMARKS.md. */
 function fromBenchmarksMd(file: string): Figures {
-  const md = readFileSync(file, 'utf8')
+  // only the generated tables: the Capacity section further down has rows of the memory table's shape
+  const md = readFileSync(file, 'utf8').split('<!-- notes:')[0]!
   const num = (s: string) => Number(s.replace(/[,\s]/g, '').replace(/MB$/, ''))
   const cases: Case[] = []
   const clusterRss: number[] = []

@@ -239,8 +239,9 @@ async function main() {
       if (!quickSkip) cases.push({ id: `${server}-${ep}-jwt-cold`, server, label: `${sname} ${path}, bearer JWT RS256, fresh token each request`, path, headers: { ...hdrs }, cold: 'rs256', expect: 'ok' })
       if (server === 'gh' && ep === 'auth') cases.push({ id: `${server}-${ep}-jwt-cold-es256`, server, label: `${sname} ${path}, bearer JWT ES256, fresh token each request`, path, headers: { ...hdrs }, cold: 'es256', expect: 'ok' })
       if (!quickSkip && !(QUICK && server === 'ghc')) cases.push({ id: `${server}-${ep}-jwt-warm`, server, label: `${sname} ${path}, bearer JWT, one token repeated`, path, headers: { ...hdrs, ...bearerHeader }, expect: 'ok' })
-      if (server === 'ghc') continue
-      // the deny answers, on both endpoints (single process)
+      // the deny answers: both endpoints in a single process; /oauth2/auth in cluster mode too, core for core
+      // against oauth2-proxy, which spreads every answer over both cores
+      if (server === 'ghc' && (QUICK || ep !== 'auth')) continue
       cases.push({ id: `${server}-${ep}-none`, server, label: `${sname} ${path}, no credentials (401)`, path, headers: { ...hdrs }, expect: 401 })
       cases.push(
         ep === 'auth'
@@ -522,6 +523,9 @@ function report(r: {
     [...pair('Gatehouse cluster /oauth2/auth cookie ÷ bare-Node ceiling (single process)', 'ghc-auth-cookie', 'ceiling')],
     [...pair('Gatehouse /oauth2/auth JWT warm ÷ oauth2-proxy JWT', 'gh-auth-jwt-warm', 'o2p-auth-jwt-warm')],
     [...pair('Gatehouse cluster /oauth2/auth JWT cold ÷ oauth2-proxy JWT (fresh tokens)', 'ghc-auth-jwt-cold', 'o2p-auth-jwt-cold')],
+    [...pair(`Gatehouse cluster /oauth2/auth 401 ÷ oauth2-proxy 401 (${WORKERS} workers: both sides on every core)`, 'ghc-auth-none', 'o2p-auth-none')],
+    [...pair(`Gatehouse cluster /oauth2/auth browser 401 + Location ÷ oauth2-proxy browser 401 (${WORKERS} workers)`, 'ghc-auth-browser', 'o2p-auth-browser')],
+    [...pair(`Gatehouse cluster /oauth2/auth 403 (rule) ÷ oauth2-proxy 403 (${WORKERS} workers)`, 'ghc-auth-forbidden', 'o2p-auth-forbidden')],
     [...pair('Gatehouse /oauth2/auth 401 ÷ Gatehouse cookie allow (denials as fast as allows)', 'gh-auth-none', 'gh-auth-cookie')],
   ]
   for (const [label, a, b, op, target] of rows) {
