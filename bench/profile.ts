@@ -2,18 +2,24 @@
  * CPU profile of one hot-path case: `node --import tsx bench/profile.ts [cookie|jwt-warm|jwt-cold|none] [auth|forward-auth] [seconds]`
  * Starts a realm and one Gatehouse (node --cpu-prof), logs in (or signs tokens), runs wrk
  * (50 connections), stops Gatehouse with SIGTERM (the profile is written on exit) and prints the
- * self-time summary. Profiles go to bench/out/profiles/.
+ * self-time summary. Profiles go to bench/out/profiles/. PROFILE_PERF=1 records with `perf` instead
+ * (bench/perf-summary.ts: on-CPU time by category and µs per request, every thread).
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { BENCH_DIR, runWrk } from './lib.js'
 import { startOneGatehouse } from './one-gatehouse.js'
+import { summarise } from './perf-summary.js'
 
 const [mode = 'cookie', ep = 'auth', secs = '10'] = process.argv.slice(2)
 const dir = join(BENCH_DIR, 'out', 'profiles', `${mode}-${ep}-${Date.now()}`)
 mkdirSync(dir, { recursive: true })
-const { realm, url, signIn, close } = await startOneGatehouse({ name: 'gatehouse-profile', dir, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] })
+// PROFILE_PERF=1: `perf record` (on-CPU samples in every thread, kernel included) instead of V8's --cpu-prof
+const PERF = Boolean(process.env.PROFILE_PERF)
+// --perf-basic-prof also turns on V8's code log (isolate-*.log in the working directory): sent to /dev/null
+const nodeArgs = PERF ? ['--perf-basic-prof', '--logfile=/dev/null', '--no-logfile-per-isolate'] : ['--cpu-prof', '--cpu-prof-dir', dir]
+const { realm, url, gh, signIn, close } = await startOneGatehouse({ name: 'gatehouse-profile', dir, nodeArgs })
 
 const headers: Record<string, string> = ep === 'auth'
   ? { 'X-Original-URL': 'http://app.example.test/', 'X-Original-Method': 'GET' }
@@ -33,8 +39,20 @@ if (mode === 'cookie') {
 const check = await fetch(`${url}/oauth2/${ep}`, { headers })
 console.log(`pre-flight: ${check.status}`)
 await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: 2, tokensFile })
+const pid = gh.child.pid!
+const cpuTicks = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0)
+const perfData = join(dir, 'perf.data')
+const perf = PERF ? spawn('perf', ['record', '-F', '2999', '-p', String(pid), '-o', perfData, '--', 'sleep', String(Number(secs) - 1)], { stdio: 'ignore' }) : undefined
+const t0 = cpuTicks()
 const r = await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: Number(secs), tokensFile })
-console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}`)
+const usPerRequest = ((cpuTicks() - t0) * 10_000) / (r.rps * Number(secs))
+console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}, CPU ${usPerRequest.toFixed(1)} µs per request`)
+if (perf) {
+  if (perf.exitCode === null) await new Promise((resolve) => perf.once('exit', resolve))
+  await close()
+  console.log(summarise(perfData, usPerRequest, 30))
+  process.exit(0)
+}
 await close()
 // --cpu-prof writes one file per thread; the main thread's is *.0.NNN.cpuprofile (tsx's loader thread is .1.)
 const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()[0]

@@ -96,7 +96,35 @@ function fire(scheduled: number, done: () => void) {
 
 let mode: 'idle' | 'closed' | 'paced' = 'idle'
 let inflight = 0
-const backlog: number[] = []
+/**
+ * Scheduled send times waiting for a free connection, FIFO. A head index, not Array#shift: a backlog of
+ * more than ~64k entries lives in V8's large-object space, where shift() copies the whole array, and a
+ * generator that slows down as its queue grows turns one server hiccup into seconds of false latency.
+ */
+const backlog = {
+  items: [] as number[],
+  head: 0,
+  get length() {
+    return this.items.length - this.head
+  },
+  push(t: number) {
+    this.items.push(t)
+  },
+  shift(): number | undefined {
+    if (this.head >= this.items.length) return undefined
+    const t = this.items[this.head++]
+    if (this.head === this.items.length) this.clear()
+    else if (this.head >= 65_536) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return t
+  },
+  clear() {
+    this.items = []
+    this.head = 0
+  },
+}
 const MAX_BACKLOG = 200_000
 
 const flush = setInterval(() => {
@@ -160,7 +188,7 @@ port.on('message', (m: { type: string; seconds?: number; concurrency?: number; r
   } else if (m.type === 'stop') {
     mode = 'idle'
     if (pacer) clearInterval(pacer)
-    backlog.length = 0
+    backlog.clear()
     // let the answers in flight arrive, then hand over the last tick
     const wait = setInterval(() => {
       if (inflight > 0) return

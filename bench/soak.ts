@@ -89,7 +89,7 @@ export interface PhaseResult {
   idpDown: { from: number; to: number }
   chart: ChartPhase
   /** counters from each 5 s scrape (summed over processes) */
-  timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number }[]
+  timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number; heapUsedMb: number; sessionEntries: number; bearerEntries: number }[]
 }
 
 function claims(realm: Realm) {
@@ -241,7 +241,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
 
     const rss: { t: number; mb: number }[] = []
     const lag: { t: number; p99: number; max: number }[] = []
-    const timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number }[] = []
+    const timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number; heapUsedMb: number; sessionEntries: number; bearerEntries: number }[] = []
     const rssTimer = setInterval(() => rss.push({ t: at(), mb: groupRssMb(pgid) }), 1000)
     // cache counters as Prometheus' increase() does: a restarted worker's counters start again at 0
     const cacheIncrease: Record<string, number> = {}
@@ -251,7 +251,9 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
         (text) => {
           lag.push({ t: at(), p99: 1000 * sample(text, 'nodejs_eventloop_lag_p99_seconds'), max: 1000 * sample(text, 'nodejs_eventloop_lag_max_seconds') })
           // kept in soak.json to tell afterwards which reload or key fetch came when
-          timeline.push({ t: at(), reloads: sample(text, 'gatehouse_config_reloads_total'), jwksSuccess: sample(text, 'gatehouse_jwks_refresh_total', 'result="success"'), jwksError: sample(text, 'gatehouse_jwks_refresh_total', 'result="error"') })
+          timeline.push({ t: at(), reloads: sample(text, 'gatehouse_config_reloads_total'), jwksSuccess: sample(text, 'gatehouse_jwks_refresh_total', 'result="success"'), jwksError: sample(text, 'gatehouse_jwks_refresh_total', 'result="error"'),
+            // what RSS growth is made of: the V8 heap in use and the two caches filling up to their bounds
+            heapUsedMb: sample(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, sessionEntries: sample(text, 'gatehouse_token_cache_entries', 'cache="session"'), bearerEntries: sample(text, 'gatehouse_token_cache_entries', 'cache="bearer"') })
           const counts = cacheCounts(text)
           for (const [k, v] of Object.entries(counts)) cacheIncrease[k] = (cacheIncrease[k] ?? 0) + Math.max(0, v - (lastCounts[k] ?? 0))
           lastCounts = counts
