@@ -30,6 +30,9 @@ export interface CredentialCache<T> {
 /** One-shot `crypto.hash`: no Hash object per request (the same digest as createHash, cheaper on the hot path). */
 export const hashCredential = (credential: string): string => hash('sha256', credential, 'base64url')
 
+/** The longest an expired entry waits for the sweep (shorter when cache.maxTtl is). */
+export const SWEEP_INTERVAL_MS = 60_000
+
 export interface CacheOptions {
   name: string
   maxEntries: number
@@ -47,7 +50,8 @@ export function createCredentialCache<T extends {}>(options: CacheOptions): Cred
     max: options.maxEntries,
     ttlAutopurge: false,
     allowStale: false,
-    ttlResolution: 1,
+    // lru-cache remembers "now" for ttlResolution ms of real time; an injected clock (tests) is read every time
+    ttlResolution: options.now ? 0 : 1,
     perf: { now },
     dispose: (_v, _k, reason) => {
       if (reason === 'evict') metrics.cacheEvent(name, 'evict')
@@ -58,9 +62,19 @@ export function createCredentialCache<T extends {}>(options: CacheOptions): Cred
   const inflight = new Map<string, Promise<T | undefined>>()
   metrics.cacheEntries(name, () => positive.size)
 
+  // lru-cache keeps an expired entry until it is read or the size bound evicts it, and entries keyed for a
+  // runtime a reload replaced are never read again: a cache of once-seen tokens would fill to maxEntries and
+  // stay there. Inserts sweep what has expired, at most once per sweep interval (O(entries), no timer).
+  const sweepMs = Math.min(options.maxTtlSeconds * 1000, SWEEP_INTERVAL_MS)
+  let sweptAt = now()
   const set = (key: string, verified: Verified<T>) => {
-    const ttlMs = Math.min(options.maxTtlSeconds * 1000, verified.expiresAt * 1000 - now())
+    const at = now()
+    const ttlMs = Math.min(options.maxTtlSeconds * 1000, verified.expiresAt * 1000 - at)
     if (ttlMs > 0) positive.set(key, verified.value, { ttl: ttlMs })
+    if (at - sweptAt >= sweepMs) {
+      sweptAt = at
+      positive.purgeStale()
+    }
   }
 
   return {
