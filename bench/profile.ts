@@ -5,10 +5,10 @@
  * self-time summary. Profiles go to bench/out/profiles/. PROFILE_PERF=1 records with `perf` instead
  * (bench/perf-summary.ts: on-CPU time by category and µs per request, every thread).
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
-import { BENCH_DIR, runWrk } from './lib.js'
+import { BENCH_DIR, groupCpuSeconds, runWrk } from './lib.js'
 import { startOneGatehouse } from './one-gatehouse.js'
 import { summarise } from './perf-summary.js'
 
@@ -40,12 +40,11 @@ const check = await fetch(`${url}/oauth2/${ep}`, { headers })
 console.log(`pre-flight: ${check.status}`)
 await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: 2, tokensFile })
 const pid = gh.child.pid!
-const cpuTicks = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0)
 const perfData = join(dir, 'perf.data')
 const perf = PERF ? spawn('perf', ['record', '-F', '2999', '-p', String(pid), '-o', perfData, '--', 'sleep', String(Number(secs) - 1)], { stdio: 'ignore' }) : undefined
-const t0 = cpuTicks()
+const cpu0 = groupCpuSeconds(pid)
 const r = await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: Number(secs), tokensFile })
-const usPerRequest = ((cpuTicks() - t0) * 10_000) / (r.rps * Number(secs))
+const usPerRequest = ((groupCpuSeconds(pid) - cpu0) * 1e6) / (r.rps * Number(secs))
 console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}, CPU ${usPerRequest.toFixed(1)} µs per request`)
 if (perf) {
   if (perf.exitCode === null) await new Promise((resolve) => perf.once('exit', resolve))
