@@ -1,0 +1,62 @@
+/**
+ * Dependencies only one mode needs are loaded when that mode starts, never at import time: ioredis
+ * (session.redis; ~20 MB of RSS) and http-proxy-3 (upstream mode; ~4 MB of idle RSS). In src/ they may be
+ * imported for their types only; the code loads them through createRequire where the mode begins.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join, posix, sep } from 'node:path'
+import ts from 'typescript'
+
+const ROOT = process.cwd()
+const LAZY = ['ioredis', 'http-proxy-3']
+
+const srcFiles = (readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }) as string[])
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => posix.join('src', f.split(sep).join('/')))
+
+interface Use {
+  file: string
+  module: string
+  /** `import type …`, `import { type X }` only, or `typeof import('…')`: erased from the compiled code. */
+  typeOnly: boolean
+}
+
+function uses(file: string): Use[] {
+  const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, true)
+  const found: Use[] = []
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && LAZY.includes(node.moduleSpecifier.text)) {
+      const clause = node.importClause
+      const named = clause?.namedBindings
+      const allNamedTypes = named !== undefined && ts.isNamedImports(named) && named.elements.every((e) => e.isTypeOnly)
+      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && allNamedTypes))
+      found.push({ file, module: node.moduleSpecifier.text, typeOnly })
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const arg = node.arguments[0]
+      if (arg && ts.isStringLiteral(arg) && LAZY.includes(arg.text)) found.push({ file, module: arg.text, typeOnly: true })
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal) && LAZY.includes(node.argument.literal.text)) {
+      found.push({ file, module: node.argument.literal.text, typeOnly: true })
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+const all = srcFiles.flatMap(uses)
+
+describe('dependencies one mode needs are loaded lazily', () => {
+  it('finds the type imports (so the rule below cannot pass on nothing)', () => {
+    for (const module of LAZY) expect(all.filter((u) => u.module === module).length).toBeGreaterThan(0)
+  })
+
+  it('src/ imports ioredis and http-proxy-3 for their types only', () => {
+    expect(all.filter((u) => !u.typeOnly).map((u) => `${u.file}: ${u.module}`)).toEqual([])
+  })
+
+  it('each is loaded through createRequire where its mode starts', () => {
+    expect(readFileSync(join(ROOT, 'src/session/redis.ts'), 'utf8')).toMatch(/createRequire\(import\.meta\.url\)\('ioredis'\)/)
+    expect(readFileSync(join(ROOT, 'src/upstream.ts'), 'utf8')).toMatch(/load\('http-proxy-3'\)/)
+  })
+})
