@@ -170,17 +170,25 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
  * holds on a shared machine, where wall-clock rates swing with everyone else's load.
  */
 export function groupCpuSeconds(pgid: number): number {
-  let ticks = 0
+  const { user, sys } = groupCpuTimes(pgid)
+  return user + sys
+}
+
+/** CPU seconds a process group has used so far, user and kernel apart (bench/split.ts). */
+export function groupCpuTimes(pgid: number): { user: number; sys: number } {
+  let user = 0
+  let sys = 0
   for (const p of groupPids(pgid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of proc(5))
+      user += Number(fields[11]) // utime, stime: fields 14 and 15 of proc(5)
+      sys += Number(fields[12])
     } catch {
       /* exited */
     }
   }
-  return ticks / CLK_TCK
+  return { user: user / CLK_TCK, sys: sys / CLK_TCK }
 }
 
 /** Samples the summed RSS of a process group every 200 ms; stop() returns the peak in kB. */

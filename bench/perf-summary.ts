@@ -6,7 +6,20 @@
  * which books a blocked or preempted thread to the JS frame it was in (the "writev 50 %" of earlier
  * profiles), perf samples on-CPU time only, in every thread (libuv's thread pool included).
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+
+/**
+ * Node arguments for a process perf will record: JIT frames named (/tmp/perf-PID.map). --perf-basic-prof also
+ * turns on V8's code log (isolate-*.log in the working directory), sent to /dev/null.
+ */
+export const PERF_NODE_ARGS = ['--perf-basic-prof', '--logfile=/dev/null', '--no-logfile-per-isolate']
+
+/** `perf record` of one process for `seconds`; `done` resolves once the file is written. */
+export function recordPerf(pid: number, file: string, seconds: number): { done(): Promise<void> } {
+  const perf = spawn('perf', ['record', '-F', '2999', '-p', String(pid), '-o', file, '--', 'sleep', String(seconds)], { stdio: 'ignore' })
+  const exited = new Promise<void>((resolve) => perf.once('exit', () => resolve()))
+  return { done: () => exited }
+}
 
 export interface PerfRow { pct: number; dso: string; sym: string }
 

@@ -7,18 +7,17 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { BENCH_DIR, groupCpuSeconds, runWrk } from './lib.js'
 import { startOneGatehouse } from './one-gatehouse.js'
-import { summarise } from './perf-summary.js'
+import { PERF_NODE_ARGS, recordPerf, summarise } from './perf-summary.js'
 
 const [mode = 'cookie', ep = 'auth', secs = '10'] = process.argv.slice(2)
 const dir = join(BENCH_DIR, 'out', 'profiles', `${mode}-${ep}-${Date.now()}`)
 mkdirSync(dir, { recursive: true })
 // PROFILE_PERF=1: `perf record` (on-CPU samples in every thread, kernel included) instead of V8's --cpu-prof
 const PERF = Boolean(process.env.PROFILE_PERF)
-// --perf-basic-prof also turns on V8's code log (isolate-*.log in the working directory): sent to /dev/null
-const nodeArgs = PERF ? ['--perf-basic-prof', '--logfile=/dev/null', '--no-logfile-per-isolate'] : ['--cpu-prof', '--cpu-prof-dir', dir]
+const nodeArgs = PERF ? PERF_NODE_ARGS : ['--cpu-prof', '--cpu-prof-dir', dir]
 const { realm, url, gh, signIn, close } = await startOneGatehouse({ name: 'gatehouse-profile', dir, nodeArgs })
 
 const headers: Record<string, string> = ep === 'auth'
@@ -41,13 +40,13 @@ console.log(`pre-flight: ${check.status}`)
 await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: 2, tokensFile })
 const pid = gh.child.pid!
 const perfData = join(dir, 'perf.data')
-const perf = PERF ? spawn('perf', ['record', '-F', '2999', '-p', String(pid), '-o', perfData, '--', 'sleep', String(Number(secs) - 1)], { stdio: 'ignore' }) : undefined
+const perf = PERF ? recordPerf(pid, perfData, Number(secs) - 1) : undefined
 const cpu0 = groupCpuSeconds(pid)
 const r = await runWrk({ url: `${url}/oauth2/${ep}`, headers, connections: 50, seconds: Number(secs), tokensFile })
 const usPerRequest = ((groupCpuSeconds(pid) - cpu0) * 1e6) / (r.rps * Number(secs))
 console.log(`${mode} ${ep}: ${Math.round(r.rps)} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs, errors ${r.socketErrors}+${r.statusErrors}, CPU ${usPerRequest.toFixed(1)} µs per request`)
 if (perf) {
-  if (perf.exitCode === null) await new Promise((resolve) => perf.once('exit', resolve))
+  await perf.done()
   await close()
   console.log(summarise(perfData, usPerRequest, 30))
   process.exit(0)

@@ -247,7 +247,7 @@ async function runPhase(realm: Realm, name: 'single' | 'cluster', port: number, 
 
     const rss: { t: number; mb: number }[] = []
     const lag: { t: number; p99: number; max: number }[] = []
-    const timeline: { t: number; reloads: number; jwksSuccess: number; jwksError: number; heapUsedMb: number; sessionEntries: number; bearerEntries: number }[] = []
+    const timeline: PhaseResult['timeline'] = []
     const rssTimer = setInterval(() => rss.push({ t: at(), mb: groupRssMb(pgid) }), 1000)
     // cache counters as Prometheus' increase() does: a restarted worker's counters start again at 0
     const cacheIncrease: Record<string, number> = {}
