@@ -5,11 +5,10 @@
  * type import still ties a provider to the core's internals.
  */
 import { describe, expect, it } from '@jest/globals'
-import { readFileSync, readdirSync } from 'node:fs'
-import { dirname, join, posix, relative, resolve, sep } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
-
-const ROOT = process.cwd()
+import { ROOT, tsFiles } from '../helpers/source-files.js'
 
 interface Edge {
   file: string
@@ -17,12 +16,6 @@ interface Edge {
   /** Repo-relative, POSIX separators, without the .js/.ts extension. */
   target: string
 }
-
-const tsFiles = (dir: string): string[] =>
-  (readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }) as string[])
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => posix.join(dir, f.split(sep).join('/')))
-    .sort()
 
 /** Every module specifier written as a string literal: import/export … from, import x = require(), import(), import('…').T. */
 function specifiers(file: string): string[] {

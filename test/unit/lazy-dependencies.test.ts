@@ -4,16 +4,13 @@
  * imported for their types only; the code loads them through createRequire where the mode begins.
  */
 import { describe, expect, it } from '@jest/globals'
-import { readFileSync, readdirSync } from 'node:fs'
-import { join, posix, sep } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import ts from 'typescript'
+import { ROOT, tsFiles } from '../helpers/source-files.js'
 
-const ROOT = process.cwd()
 const LAZY = ['ioredis', 'http-proxy-3']
-
-const srcFiles = (readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }) as string[])
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => posix.join('src', f.split(sep).join('/')))
+const srcFiles = tsFiles('src')
 
 interface Use {
   file: string
