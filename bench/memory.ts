@@ -3,8 +3,8 @@
  * cookie code (as logins would, elsewhere: sealing 100k cookies in the measured process left ~1.9 KB
  * of allocator slack per session in its RSS that no cache entry holds), this process feeds each
  * Cookie header through `sessions.load` (the verify path: hash → cache miss → decrypt → cache set) and
- * builds its allow headers as the first /oauth2/auth allow does (decide.ts's mapped headers and verify.ts's flat
- * head, both memoised per identity), drops the cookie strings, and
+ * builds its allow headers as the first /oauth2/auth allow does (decide.ts's mapped headers, memoised per
+ * identity; the fast path's flat head is built per request), drops the cookie strings, and
  * measures after full GCs. A warm-up pass on a throwaway cache comes first, so the young generation's
  * growth and the allocator's pools are in the baseline, not charged to the entries.
  * Run with --expose-gc. Prints one JSON line.
@@ -22,7 +22,6 @@ import { createCredentialCache } from '../src/tokens/cache.js'
 import { createBearerVerifier, type BearerEntry } from '../src/tokens/bearer.js'
 import { createLogger } from '../src/logger.js'
 import { headerMapping } from '../src/headers/mapping.js'
-import { allowHeadOf } from '../src/routes/verify.js'
 import type { Identity, Provider } from '../src/plugin.js'
 import { decodeJwt } from 'jose'
 
@@ -89,13 +88,15 @@ const child = spawnSync(process.execPath, [...process.execArgv.filter((a) => a !
 })
 if (child.status !== 0) throw new Error('sealing the cookies failed')
 
-const BATCH = 2000
-// What the first allow on /oauth2/auth keeps per identity: the mapped headers (decide.ts, memoised per identity) and
-// the flat head the fast path writes them with (routes/verify.ts, memoised per header list).
+// Cookies in flight at once, as many as the load benches' 50 connections. Batches of 2,000 (before 2026-12-02 16:30)
+// held ~5 MB of cookie strings across scavenges: promoted, then dead, they left old-space pages part-filled, and
+// 100,000 sessions read +99 to +124 MB of RSS instead of +67 to +82 (heap alike, 524-611 B per session).
+const BATCH = 50
+// What the first allow keeps per identity: the mapped headers (decide.ts, memoised per identity). The fast path's
+// flat head is built per request (routes/verify.ts).
 const mapping = headerMapping(config.headers)
 const remember = (identity: Identity) => {
-  const headers = mapping.identity(identity)
-  if (headers) allowHeadOf(headers, 'auth')
+  mapping.identity(identity)
 }
 const loadBatch = async (s: typeof sessions, lines: string[]) => {
   for (const active of await Promise.all(lines.map((h) => s.load(h)))) if (active) remember(active.session.identity)
@@ -184,6 +185,6 @@ const rowB = {
 }
 const rows: Record<string, unknown>[] = [row, rowB]
 process.stdout.write(JSON.stringify({
-  method: `${N.toLocaleString('en-US')} distinct sessions fed through sessions.load() (SHA-256 key, AES-GCM open, LRU set, then what the first /oauth2/auth allow memoises per identity: the mapped headers and their flat head) in one process, after a warm-up pass on a throwaway cache; RSS and heapUsed after forced GCs until the heap stops shrinking, before vs after; the cookie strings are dropped first. Each session cookie carries ~400-byte id and access tokens and a refresh token like a real login; the cookies are sealed by a child process and read from a file. Bearer: ${N.toLocaleString('en-US')} distinct ~900-byte JWTs through the real BearerVerifier.check() and cache, measured after the sessions (a stub provider decodes the payload instead of verifying the signature, which holds no memory).`,
+  method: `${N.toLocaleString('en-US')} distinct sessions fed through sessions.load() (SHA-256 key, AES-GCM open, LRU set, then what the first /oauth2/auth allow memoises per identity: the mapped headers) in one process, 50 cookies in flight at a time, after a warm-up pass on a throwaway cache; RSS and heapUsed after forced GCs until the heap stops shrinking, before vs after; the cookie strings are dropped first. Each session cookie carries ~400-byte id and access tokens and a refresh token like a real login; the cookies are sealed by a child process and read from a file. Bearer: ${N.toLocaleString('en-US')} distinct ~900-byte JWTs through the real BearerVerifier.check() and cache, measured after the sessions (a stub provider decodes the payload instead of verifying the signature, which holds no memory).`,
   rows,
 }) + '\n')

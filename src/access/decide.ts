@@ -9,7 +9,7 @@ import type { DecisionMethod, DecisionResult } from '../metrics.js'
 import type { Identity } from '../plugin.js'
 import { type OriginalRequest, type Protocol, type ReadContext, type RefusalCode } from '../request/original-request.js'
 import { identityCheckFor } from '../headers/strip.js'
-import { headerMapping } from '../headers/mapping.js'
+import { headerMapping, type HeaderList } from '../headers/mapping.js'
 import { signerFor, withAssertion } from '../assertion/sign.js'
 import type { Runtime } from '../runtime.js'
 import type { ActiveSession } from '../session/session.js'
@@ -46,7 +46,7 @@ export function accessRequest(req: IncomingMessage, protocol: Protocol, querystr
 
 /** `rule`: the label of the rule that decided (for `server.debugRuleHeader`). */
 export type Outcome =
-  | { result: 'allow'; method: DecisionMethod; identity: Identity; headers: [string, string][]; rule?: string }
+  | { result: 'allow'; method: DecisionMethod; identity: Identity; headers: HeaderList; rule?: string }
   | { result: 'unauthenticated'; method: DecisionMethod; invalidToken: boolean; original: OriginalRequest; rule?: string }
   | { result: 'forbidden'; method: DecisionMethod; identity: Identity; original: OriginalRequest; rule?: string }
   /** The request itself was refused: which request it is could not be known (original-request.ts). */

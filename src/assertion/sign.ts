@@ -11,6 +11,7 @@ import { SignJWT } from 'jose'
 import type { Identity } from '../plugin.js'
 import type { Config } from '../config/load.js'
 import type { KeySet } from './keys.js'
+import type { HeaderList } from '../headers/mapping.js'
 
 export interface AssertionConfig {
   header: string
@@ -78,13 +79,13 @@ export function signerFor(config: Config): AssertionSigner | undefined {
   return signer
 }
 
-const combined = new WeakMap<readonly [string, string][], { jwt: string; headers: [string, string][] }>()
+const combined = new WeakMap<HeaderList, { jwt: string; headers: HeaderList }>()
 
 /** `headers` plus the assertion; the last combination per (memoised) headers array is reused, not rebuilt per request. */
-export function withAssertion(headers: [string, string][], name: string, jwt: string): [string, string][] {
+export function withAssertion(headers: HeaderList, name: string, jwt: string): HeaderList {
   const last = combined.get(headers)
   if (last?.jwt === jwt) return last.headers
-  const out: [string, string][] = [...headers, [name, jwt]]
+  const out = [...headers, name, jwt]
   combined.set(headers, { jwt, headers: out })
   return out
 }

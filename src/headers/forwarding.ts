@@ -16,6 +16,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { canonicalHeaderName, type IdentityHeaderCheck } from './strip.js'
+import type { HeaderList } from './mapping.js'
 
 export const METHOD_OVERRIDE_HEADERS: readonly string[] = ['x-http-method-override', 'x-http-method', 'x-method-override']
 
@@ -39,7 +40,7 @@ export interface ForwardingContext {
   publicUrl: URL
   isIdentityHeader: IdentityHeaderCheck
   /** Gatehouse's identity headers for this request. */
-  identity: readonly [string, string][]
+  identity: HeaderList
 }
 
 /** Rewrites `headers` (the incoming request's, about to be proxied) in place. */
@@ -55,7 +56,7 @@ export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, ctx: Forwar
   headers['x-forwarded-host'] = publicUrl.host
   headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1)
   headers['x-forwarded-port'] = publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80')
-  for (const [name, value] of ctx.identity) headers[name.toLowerCase()] = value
+  for (let i = 0; i < ctx.identity.length; i += 2) headers[ctx.identity[i]!.toLowerCase()] = ctx.identity[i + 1]!
   // A `Connection` header may name any header for the next hop to drop, the true ones included.
   const connection = headers.connection
   // Stryker disable next-line ConditionalExpression: without the header, 'undefined' keeps no token and the delete is a no-op

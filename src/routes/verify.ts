@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js'
 import type { Runtime } from '../runtime.js'
 import { answerDeny, DEBUG_RULE_HEADER, writeDeny, type DenyShape } from '../http/deny.js'
 import { KOA_REPLY, message, RAW_REPLY, uiOf, writeMessage } from '../http/respond.js'
+import type { HeaderList } from '../headers/mapping.js'
 
 export type VerifyEndpoint = 'auth' | 'forward_auth'
 
@@ -24,7 +25,8 @@ const verifyRequest = (req: IncomingMessage, endpoint: VerifyEndpoint, querystri
 function applyOutcome(ctx: Context, rt: Runtime, endpoint: VerifyEndpoint, outcome: Outcome): void {
   if (outcome.result === 'allow') {
     ctx.status = endpoint === 'auth' ? 202 : 200
-    for (const [name, value] of outcome.headers) ctx.set(name, value)
+    const h = outcome.headers
+    for (let i = 0; i < h.length; i += 2) ctx.set(h[i]!, h[i + 1]!)
     if (rt.config.server.debugRuleHeader && outcome.rule) ctx.set(DEBUG_RULE_HEADER, outcome.rule)
     return
   }
@@ -57,44 +59,36 @@ const ALLOW_BODY = { auth: 'Accepted', forward_auth: 'OK' } as const
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
-/**
- * The allow's whole header block, flat for `writeHead` (Node's cheapest way to answer: no per-header
- * bookkeeping). Built as Koa's `ctx.set` calls would leave it: a later header of the same name
- * replaces the earlier one, in its place.
- */
-function allowHead(headers: readonly [string, string][], endpoint: VerifyEndpoint, rule: string | undefined): string[] {
-  const flat: string[] = []
-  const at = new Map<string, number>()
-  const add = (name: string, value: string) => {
-    const i = at.get(name.toLowerCase())
-    if (i === undefined) {
-      at.set(name.toLowerCase(), flat.length)
-      flat.push(name, value)
-    } else {
-      flat[i] = name
-      flat[i + 1] = value
-    }
-  }
-  for (const [name, value] of headers) add(name, value)
-  if (rule !== undefined) add(DEBUG_RULE_HEADER, rule)
-  add('Content-Type', 'text/plain; charset=utf-8')
-  add('Content-Length', String(ALLOW_BODY[endpoint].length))
-  return flat
+const RULE_HEADER_LOWER = DEBUG_RULE_HEADER.toLowerCase()
+
+const ALLOW_TAIL: Record<VerifyEndpoint, readonly string[]> = {
+  auth: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(ALLOW_BODY.auth.length)],
+  forward_auth: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(ALLOW_BODY.forward_auth.length)],
 }
 
 /**
- * Per identity-header list of a cached session or token (the same array for all its requests), its
- * allow head, one map per endpoint: no per-identity record holding both. Lists built per request
- * (passed-on tokens) and debug rule headers are not cached.
+ * The allow's whole header block, flat for `writeHead` (Node's cheapest way to answer: no per-header
+ * bookkeeping), as Koa's `ctx.set` calls would leave it. Built per request, not kept per identity:
+ * a short-lived array costs less than the ~200 B per cached session a memoised head held.
+ * A mapped list's names are unique and never the body's (config check, headers/mapping.ts
+ * `mappingProblems`), so it goes in as it is; only the debug rule header may repeat a name, and
+ * then replaces the earlier one in its place, as `ctx.set` does.
  */
-const allowHeads: Record<VerifyEndpoint, WeakMap<readonly [string, string][], string[]>> = { auth: new WeakMap(), forward_auth: new WeakMap() }
-
-/** The memoised allow head of a cached identity's header list (what the hot path keeps per identity; bench/memory.ts). */
-export function allowHeadOf(headers: readonly [string, string][], endpoint: VerifyEndpoint): string[] {
-  const heads = allowHeads[endpoint]
-  let head = heads.get(headers)
-  // slice(): the array grew by push; its copy holds no spare capacity for as long as the identity is cached
-  if (head === undefined) heads.set(headers, (head = allowHead(headers, endpoint, undefined).slice()))
+export function allowHead(headers: HeaderList, endpoint: VerifyEndpoint, rule: string | undefined): string[] {
+  const tail = ALLOW_TAIL[endpoint]
+  let ruleAt = -1
+  if (rule !== undefined) {
+    ruleAt = 0
+    while (ruleAt < headers.length && headers[ruleAt]!.toLowerCase() !== RULE_HEADER_LOWER) ruleAt += 2
+  }
+  const n = ruleAt < 0 ? headers.length : Math.max(headers.length, ruleAt + 2)
+  const head = new Array<string>(n + tail.length)
+  for (let i = 0; i < headers.length; i++) head[i] = headers[i]!
+  if (ruleAt >= 0) {
+    head[ruleAt] = DEBUG_RULE_HEADER
+    head[ruleAt + 1] = rule!
+  }
+  for (let i = 0; i < tail.length; i++) head[n + i] = tail[i]!
   return head
 }
 
@@ -104,11 +98,8 @@ export function allowHeadOf(headers: readonly [string, string][], endpoint: Veri
  * then answers, through its error handler, as it always did.
  */
 function writeAllow(res: ServerResponse, rt: Runtime, endpoint: VerifyEndpoint, outcome: Extract<Outcome, { result: 'allow' }>): boolean {
-  const { headers: pass, server } = rt.config
-  const rule = server.debugRuleHeader && outcome.rule ? outcome.rule : undefined
-  let head: string[] | undefined
-  if (rule === undefined && !pass.passAccessToken && !pass.passAuthorization) head = allowHeadOf(outcome.headers, endpoint)
-  else head = allowHead(outcome.headers, endpoint, rule)
+  const { server } = rt.config
+  const head = allowHead(outcome.headers, endpoint, server.debugRuleHeader && outcome.rule ? outcome.rule : undefined)
   try {
     res.writeHead(endpoint === 'auth' ? 202 : 200, head)
   } catch {

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js'
 
 /** Stands in for "nobody": public answers carry its (empty) identity headers. */
 export const ANONYMOUS: Identity = Object.freeze({ subject: '', user: '', groups: [], roles: [], provider: '', expiresAt: 0 })
-const ANONYMOUS_HEADERS = identityHeaderValues(ANONYMOUS)
+const ANONYMOUS_HEADERS = identityHeaderValues(ANONYMOUS).flat()
 
 // compileQuery returns this very function when a query string holds no constraint.
 const NO_QUERY_CONSTRAINTS = compileQuery('')

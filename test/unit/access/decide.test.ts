@@ -15,13 +15,14 @@ import type { Runtime } from '../../../src/runtime.js'
 import type { ActiveSession } from '../../../src/session/session.js'
 import type { BearerVerdict } from '../../../src/tokens/bearer.js'
 import { assertProperty } from '../../helpers/property.js'
+import { pairsOf } from '../../helpers/headers.js'
 
 const alice: Identity = { subject: 'a1', user: 'alice', email: 'alice@example.com', groups: ['ops'], roles: [], provider: 'corp', expiresAt: 2_000_000_000 }
 const aliceApi: Identity = { ...alice, user: 'alice-api' }
 // The headers come from the identity through the config's mapping (default: the X-Auth-Request-* set), not from
 // what the session or bearer cache hands over.
-const SESSION_HEADERS = identityHeaderValues(alice)
-const BEARER_HEADERS = identityHeaderValues(aliceApi)
+const SESSION_HEADERS = identityHeaderValues(alice).flat()
+const BEARER_HEADERS = identityHeaderValues(aliceApi).flat()
 
 interface Options {
   session?: 'none' | 'sync' | 'async' | 'async-none'
@@ -158,10 +159,10 @@ describe('decide passes the access token only when configured', () => {
     const both = await run({ accessToken: 'at-1', passAccessToken: true, passAuthorization: true })
     expect(both).toMatchObject({
       result: 'allow',
-      headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, 'at-1'], ['Authorization', 'Bearer at-1']],
+      headers: [...SESSION_HEADERS, ACCESS_TOKEN_HEADER, 'at-1', 'Authorization', 'Bearer at-1'],
     })
-    expect(await run({ accessToken: 'at-1', passAccessToken: true })).toMatchObject({ headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, 'at-1']] })
-    expect(await run({ accessToken: 'at-1', passAuthorization: true })).toMatchObject({ headers: [...SESSION_HEADERS, ['Authorization', 'Bearer at-1']] })
+    expect(await run({ accessToken: 'at-1', passAccessToken: true })).toMatchObject({ headers: [...SESSION_HEADERS, ACCESS_TOKEN_HEADER, 'at-1'] })
+    expect(await run({ accessToken: 'at-1', passAuthorization: true })).toMatchObject({ headers: [...SESSION_HEADERS, 'Authorization', 'Bearer at-1'] })
     // the identity's own header list is not changed by adding the token
     expect(await run({ accessToken: 'at-1' })).toMatchObject({ headers: SESSION_HEADERS })
   })
@@ -204,7 +205,7 @@ describe('decide with an Authorization header', () => {
   it('a bearer identity meets the same checks and header options as a session', async () => {
     expect(await run({ bearer: entry, login: () => false }, { authorization: 'Bearer x' })).toMatchObject({ result: 'forbidden', method: 'bearer' })
     expect(await run({ bearer: entry, passAuthorization: true }, { authorization: 'Bearer x' })).toMatchObject({
-      headers: [...BEARER_HEADERS, ['Authorization', 'Bearer x']],
+      headers: [...BEARER_HEADERS, 'Authorization', 'Bearer x'],
     })
   })
 
@@ -253,7 +254,7 @@ describe('decide reads the request first', () => {
 /** A request through a trusted proxy naming the app: the original URL, and so the assertion's audience, is known. */
 const TRUSTED = '10.1.1.1'
 const FORWARDED = { 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/x' }
-const ANONYMOUS_HEADERS = identityHeaderValues(ANONYMOUS)
+const ANONYMOUS_HEADERS = identityHeaderValues(ANONYMOUS).flat()
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 /** What a header value may hold once encoded (one char per byte, UTF-8 bytes as 0x80–0xff): no CR, LF or other control. */
 const HEADER_SAFE = /^[\u0020-\u007e\u0080-\u00ff]*$/
@@ -272,7 +273,7 @@ describe('decide refuses what the headers cannot carry safely (403, never a brok
           expect(outcome.result === 'forbidden' && outcome.original).toMatchObject({ method: 'GET' })
         } else {
           expect(outcome).toMatchObject({ result: 'allow', method: 'cookie', identity })
-          for (const [, v] of outcome.result === 'allow' ? outcome.headers : []) expect(v).toMatch(HEADER_SAFE)
+          for (const [, v] of pairsOf(outcome.result === 'allow' ? outcome.headers : [])) expect(v).toMatch(HEADER_SAFE)
         }
       }),
       200,
@@ -283,7 +284,7 @@ describe('decide refuses what the headers cannot carry safely (403, never a brok
     assertProperty(
       fc.property(fc.oneof(text, fc.string({ minLength: 1 })).filter((t) => t !== ''), (token) => {
         const outcome = decide(runtime({ accessToken: token, passAccessToken: true }).rt, request()) as Outcome
-        if (/^[\u0021-\u007e]+$/.test(token)) expect(outcome).toMatchObject({ result: 'allow', headers: [...SESSION_HEADERS, [ACCESS_TOKEN_HEADER, token]] })
+        if (/^[\u0021-\u007e]+$/.test(token)) expect(outcome).toMatchObject({ result: 'allow', headers: [...SESSION_HEADERS, ACCESS_TOKEN_HEADER, token] })
         else expect(outcome).toMatchObject({ result: 'forbidden', method: 'cookie', identity: alice, rule: 'default' })
       }),
       200,
@@ -304,8 +305,8 @@ describe('decide with the signed identity assertion', () => {
     const first = decide(rt, request(FORWARDED, { peer: TRUSTED }))
     expect(first).toBeInstanceOf(Promise)
     const outcome = await first
-    expect(outcome).toEqual({ result: 'allow', method: 'cookie', identity: alice, headers: [...SESSION_HEADERS, [ASSERTION_HEADER, expect.any(String)]], rule: 'default' })
-    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)![1] : ''
+    expect(outcome).toEqual({ result: 'allow', method: 'cookie', identity: alice, headers: [...SESSION_HEADERS, ASSERTION_HEADER, expect.any(String)], rule: 'default' })
+    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)! : ''
     const { payload } = await jwtVerify(jwt, jwks, { issuer: 'https://auth.example.com', audience: 'app.example.com' })
     expect(payload).toMatchObject({ sub: alice.subject, email: alice.email, groups: alice.groups })
     const again = decide(rt, request(FORWARDED, { peer: TRUSTED }))
@@ -315,8 +316,8 @@ describe('decide with the signed identity assertion', () => {
 
   it('a bearer identity carries one too, with its own subject', async () => {
     const outcome = await run({ assertion: true, bearer: { identity: aliceApi } }, { ...FORWARDED, authorization: 'Bearer x' }, { peer: TRUSTED })
-    expect(outcome).toMatchObject({ result: 'allow', method: 'bearer', headers: [...BEARER_HEADERS, [ASSERTION_HEADER, expect.any(String)]] })
-    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)![1] : ''
+    expect(outcome).toMatchObject({ result: 'allow', method: 'bearer', headers: [...BEARER_HEADERS, ASSERTION_HEADER, expect.any(String)] })
+    const jwt = outcome.result === 'allow' ? outcome.headers.at(-1)! : ''
     expect((await jwtVerify(jwt, jwks, { audience: 'app.example.com' })).payload.sub).toBe(aliceApi.subject)
   })
 
@@ -343,7 +344,7 @@ describe('decide with an `allow: public` rule', () => {
       result: 'allow',
       method: 'anonymous',
       identity: ANONYMOUS,
-      headers: [['X-Forwarded-User', ''], ['X-Forwarded-Email', ''], ['X-Forwarded-Groups', ''], ['X-Forwarded-Preferred-Username', ''], ['X-WEBAUTH-USER', '']],
+      headers: ['X-Forwarded-User', '', 'X-Forwarded-Email', '', 'X-Forwarded-Groups', '', 'X-Forwarded-Preferred-Username', '', 'X-WEBAUTH-USER', ''],
       rule: 'pub',
     })
   })

@@ -6,6 +6,7 @@ import { canonicalHeaderName, identityCheckFor, isIdentityHeader } from '../../.
 import { configSchema } from '../../../src/config/schema.js'
 import { headerMapping } from '../../../src/headers/mapping.js'
 import { identity as makeIdentity } from '../../helpers/session.js'
+import { pairsOf } from '../../helpers/headers.js'
 
 const alice = makeIdentity()
 import { assertProperty, spellings } from '../../helpers/property.js'
@@ -17,7 +18,7 @@ const prepare = (headers: IncomingHttpHeaders, trusted = false) => {
     trusted,
     publicUrl: PUBLIC,
     isIdentityHeader,
-    identity: [['X-Auth-Request-User', 'alice']],
+    identity: ['X-Auth-Request-User', 'alice'],
   })
   return headers
 }
@@ -135,10 +136,10 @@ describe('prepareUpstreamHeaders with a header mapping (property)', () => {
             trusted: false,
             publicUrl: PUBLIC,
             isIdentityHeader: identityCheckFor(config),
-            identity: assertion ? [...identity, ['X-Gatehouse-Assertion', 'signed']] : identity,
+            identity: assertion ? [...identity, 'X-Gatehouse-Assertion', 'signed'] : identity,
           })
           expect(JSON.stringify(headers)).not.toContain('client-')
-          for (const [name, value] of identity) expect(headers[name.toLowerCase()]).toBe(value)
+          for (const [name, value] of pairsOf(identity)) expect(headers[name.toLowerCase()]).toBe(value)
         },
       ),
       300,

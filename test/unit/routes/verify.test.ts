@@ -1,30 +1,47 @@
 import { describe, expect, it } from '@jest/globals'
-import { allowHeadOf } from '../../../src/routes/verify.js'
+import fc from 'fast-check'
+import { allowHead } from '../../../src/routes/verify.js'
+import { DEBUG_RULE_HEADER } from '../../../src/http/deny.js'
+import { assertProperty } from '../../helpers/property.js'
 
-describe('allowHeadOf', () => {
-  const list: [string, string][] = [
-    ['X-Auth-Request-User', 'alice'],
-    ['X-Auth-Request-Email', 'alice@example.com'],
-    ['X-Auth-Request-Groups', 'staff,sre'],
-  ]
+describe('allowHead', () => {
+  const list = ['X-Auth-Request-User', 'alice', 'X-Auth-Request-Email', 'alice@example.com', 'X-Auth-Request-Groups', 'staff,sre']
+  const tail = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length']
 
-  it('is the identity headers, flat, then the body type and length of each endpoint', () => {
-    const tail = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length']
-    const flat = list.flat()
-    expect(allowHeadOf(list, 'auth')).toEqual([...flat, ...tail, String('Accepted'.length)])
-    expect(allowHeadOf(list, 'forward_auth')).toEqual([...flat, ...tail, String('OK'.length)])
+  it('is the identity headers as they are, then the body type and length of each endpoint', () => {
+    expect(allowHead(list, 'auth', undefined)).toEqual([...list, ...tail, String('Accepted'.length)])
+    expect(allowHead(list, 'forward_auth', undefined)).toEqual([...list, ...tail, String('OK'.length)])
+    expect(allowHead([], 'auth', undefined)).toEqual([...tail, '8'])
   })
 
-  it('is built once per header list and endpoint (the hot path keeps it for as long as the identity is cached)', () => {
-    const a = allowHeadOf(list, 'auth')
-    expect(allowHeadOf(list, 'auth')).toBe(a)
-    expect(allowHeadOf(list, 'forward_auth')).not.toBe(a)
-    // Another list with equal content is another identity: its own head.
-    expect(allowHeadOf(list.map((p) => [...p] as [string, string]), 'auth')).not.toBe(a)
+  it('is a new array each time (built per request, never kept per identity), and leaves the list as it was', () => {
+    const copy = [...list]
+    const a = allowHead(list, 'auth', undefined)
+    expect(allowHead(list, 'auth', undefined)).not.toBe(a)
+    expect(a).not.toBe(list)
+    expect(list).toEqual(copy)
   })
 
-  it('a later header of the same name replaces the earlier one in its place, as Koa would leave it', () => {
-    const dup: [string, string][] = [['X-User', 'a'], ['X-Email', 'e'], ['x-user', 'b']]
-    expect(allowHeadOf(dup, 'auth').slice(0, 4)).toEqual(['x-user', 'b', 'X-Email', 'e'])
+  it('the debug rule header comes after the identity headers, or replaces one of its name in its place, as Koa\'s ctx.set leaves it', () => {
+    expect(allowHead(list, 'auth', 'admins')).toEqual([...list, DEBUG_RULE_HEADER, 'admins', ...tail, '8'])
+    const clash = ['X-User', 'a', 'x-gatehouse-rule', 'mine', 'X-Email', 'e']
+    expect(allowHead(clash, 'forward_auth', 'r1')).toEqual(['X-User', 'a', DEBUG_RULE_HEADER, 'r1', 'X-Email', 'e', ...tail, '2'])
+  })
+
+  it('holds every pair of the list once and the tail once, whatever the list and rule (property)', () => {
+    const name = fc.constantFrom('X-A', 'X-B', 'X-Gatehouse-Rule', 'x-gatehouse-rule', 'X-C')
+    assertProperty(
+      fc.property(fc.uniqueArray(fc.tuple(name, fc.string({ maxLength: 4 })), { selector: ([n]) => n.toLowerCase(), maxLength: 4 }), fc.option(fc.string({ maxLength: 4 }), { nil: undefined }), fc.constantFrom('auth' as const, 'forward_auth' as const), (pairs, rule, endpoint) => {
+        const head = allowHead(pairs.flat(), endpoint, rule)
+        const expected = new Map<string, [string, string]>()
+        for (const [n, v] of pairs) expected.set(n.toLowerCase(), [n, v])
+        if (rule !== undefined) expected.set(DEBUG_RULE_HEADER.toLowerCase(), [DEBUG_RULE_HEADER, rule])
+        expected.set('content-type', ['Content-Type', 'text/plain; charset=utf-8'])
+        expected.set('content-length', ['Content-Length', endpoint === 'auth' ? '8' : '2'])
+        const got: [string, string][] = []
+        for (let i = 0; i < head.length; i += 2) got.push([head[i]!, head[i + 1]!])
+        expect(got).toEqual([...expected.values()])
+      }),
+    )
   })
 })
