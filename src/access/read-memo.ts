@@ -5,7 +5,7 @@
  * reading or a rule walk. Only the identity-header check, which reads every header name, runs each time.
  * The memoised request, its URL and a gate's outcome are shared between requests: read-only.
  */
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../lru.js'
 import type { Gate } from '../rules/gate.js'
 import { isRefusal, presetIdentity, readerInputs, readOriginal, type Incoming, type OriginalRequest, type Protocol, type ReadContext, type Refusal } from '../request/original-request.js'
 
@@ -27,7 +27,7 @@ export type ReadMemo = (protocol: Protocol, req: Incoming, ctx: ReadContext, que
 
 /** A memo for one runtime (its rules, query checks and read context never change). */
 export function createReadMemo(gate: GateOf, max = MAX): ReadMemo {
-  const cache = new LRUCache<string, Read>({ max })
+  const cache = boundedLru<string, Read>(max)
   return (protocol, req, ctx, querystring) => {
     // Untrusted peers and upstream mode read no forwarded header: nothing worth keeping.
     const inputs = ctx.trusted && (protocol === 'nginx' || protocol === 'forward-auth') ? readerInputs(protocol, req.headers, ctx) : undefined

@@ -4,7 +4,8 @@
  * cookie mode cannot rewrite the browser's cookie from a verify answer), the refreshes in flight
  * and the back-channel logout tokens already used.
  */
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
+import { boundedLru } from '../lru.js'
 import type { Logger } from 'pino'
 import { createSessionBus, type SessionBus, type SessionEvent } from './bus.js'
 import { createRevocations, type Revocations } from './revocation.js'
@@ -32,8 +33,8 @@ const refreshedPurpose = 'session-refreshed'
 export function createSessionShared(maxEntries: number, logger: Logger): SessionShared {
   const bus = createSessionBus()
   const revocations = createRevocations()
-  const overlay = new LRUCache<string, Session>({ max: maxEntries, ttlAutopurge: false })
-  const jtis = new LRUCache<string, true>({ max: 10_000 })
+  const overlay = boundedLru<string, Session>(maxEntries, { ttlAutopurge: false })
+  const jtis = boundedLru<string, true>(10_000)
   let sealer: Sealer | undefined
   const keep = (s: Session) => {
     const old = overlay.get(s.id)

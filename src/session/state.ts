@@ -6,7 +6,7 @@
  * outcome. Values are sealed, so the return URL and PKCE verifier stay private.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../lru.js'
 import type { Config } from '../config/load.js'
 import { cookiesWithPrefix, isHostPrefixed, readCookie, serializeCookie, type CookieAttributes } from './cookies.js'
 import { createSealer } from './seal.js'
@@ -42,7 +42,7 @@ export function createStateCookies(config: Config): StateCookies {
   const path = isHostPrefixed(name) ? '/' : '/oauth2/'
   const attrs = (maxAge: number): CookieAttributes => ({ path, maxAge, secure, httpOnly: true, sameSite: 'lax' })
   // A replayed callback could carry a saved copy of the state cookie: remember used states.
-  const used = new LRUCache<string, true>({ max: 50_000, ttl: csrfExpireSeconds * 1000 })
+  const used = boundedLru<string, true>(50_000, { ttl: csrfExpireSeconds * 1000 })
   const cookieName = (state: string) => prefix + createHash('sha256').update(state).digest('base64url').slice(0, 12)
 
   const open = (value: string): LoginFlow | undefined => {

@@ -5,7 +5,7 @@
  * failures are remembered only briefly and in a small, separate cache.
  */
 import { hash } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../lru.js'
 import type { Metrics } from '../metrics.js'
 
 export interface Verified<T> {
@@ -46,8 +46,7 @@ export interface CacheOptions {
 export function createCredentialCache<T extends {}>(options: CacheOptions): CredentialCache<T> {
   const { name, metrics } = options
   const now = options.now ?? Date.now
-  const positive = new LRUCache<string, T>({
-    max: options.maxEntries,
+  const positive = boundedLru<string, T>(options.maxEntries, {
     ttlAutopurge: false,
     allowStale: false,
     // lru-cache remembers "now" for ttlResolution ms of real time; an injected clock (tests) is read every time
@@ -58,7 +57,7 @@ export function createCredentialCache<T extends {}>(options: CacheOptions): Cred
     },
   })
   const negativeTtl = options.negativeTtlMs ?? 5000
-  const negative = new LRUCache<string, true>({ max: Math.min(10_000, options.maxEntries), ttl: Math.max(negativeTtl, 1), perf: { now } })
+  const negative = boundedLru<string, true>(Math.min(10_000, options.maxEntries), { ttl: Math.max(negativeTtl, 1), perf: { now } })
   const inflight = new Map<string, Promise<T | undefined>>()
   metrics.cacheEntries(name, () => positive.size)
 
