@@ -4,8 +4,6 @@
  */
 import { loadConfig } from './config/load.js'
 import { ConfigError } from './errors.js'
-import { startGatehouse } from './server.js'
-import { explain } from './explain.js'
 import { createReloader } from './reload.js'
 import { nameProcess, runCluster, wantsCluster } from './cluster.js'
 import { EXIT_USAGE, packageVersion, parseCommandLine, UsageError, type Parsed } from './cli-args.js'
@@ -14,13 +12,14 @@ type Flags = Record<string, string | undefined>
 
 const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean)
 
-function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Flags): number {
+async function runExplain(config: Awaited<ReturnType<typeof loadConfig>>, flags: Flags): Promise<number> {
   if (!flags.url) {
     process.stderr.write("gatehouse explain: --url is required (see 'gatehouse explain --help')\n")
     return EXIT_USAGE
   }
   const signedIn = ['email', 'user-groups', 'user-roles', 'provider'].some((k) => flags[k] !== undefined)
   try {
+    const { explain } = await import('./explain.js')
     const result = explain(config, {
       url: flags.url,
       method: flags.method,
@@ -66,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === 'explain') return runExplain(config, flags)
     if (wantsCluster(config)) return runCluster(config)
+    // Loaded here, not at import: a cluster primary and check-config never serve (test/unit/lazy-dependencies.test.ts).
+    const { startGatehouse } = await import('./server.js')
     const gatehouse = await startGatehouse(config)
     const reloader = createReloader({
       file,
