@@ -61,10 +61,9 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
 const RULE_HEADER_LOWER = DEBUG_RULE_HEADER.toLowerCase()
 
-const ALLOW_TAIL: Record<VerifyEndpoint, readonly string[]> = {
-  auth: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(ALLOW_BODY.auth.length)],
-  forward_auth: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(ALLOW_BODY.forward_auth.length)],
-}
+/** The allow body's headers, after the identity headers. */
+const tailOf = (body: string): readonly string[] => ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length)]
+const ALLOW_TAIL: Record<VerifyEndpoint, readonly string[]> = { auth: tailOf(ALLOW_BODY.auth), forward_auth: tailOf(ALLOW_BODY.forward_auth) }
 
 /**
  * The allow's whole header block, flat for `writeHead` (Node's cheapest way to answer: no per-header
